@@ -1,0 +1,115 @@
+"""The catalog's nouns: Collection, Field and SchemaChange.
+
+Plain pydantic models, persisted by :mod:`thermodb.catalog.store`; no I/O here. A
+collection's fields are keyed by *path*: a top-level JSON key (which owns a column) or a
+dotted path to a leaf inside a nested object (stored inside its top-level JSON column).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import Field as PydField
+
+from thermodb.catalog.types import EvolutionMode, FieldType, Kind, iso
+
+__all__ = ["MAX_CATEGORIES", "Collection", "Field", "SchemaChange", "utcnow"]
+
+MAX_CATEGORIES = 100
+"""A text field with more distinct values than this is not categorical (no value index)."""
+MAX_EXAMPLES = 5
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Field(BaseModel):
+    """One field of a collection's schema, with the statistics `describe` shows."""
+
+    path: str
+    type: FieldType
+    column: str | None = None
+    """The SQL column for a top-level field; None for a leaf inside a JSON column."""
+    present: int = 0
+    """Records seen with a non-null value."""
+    nulls: int = 0
+    """Records seen with an explicit null."""
+    since_version: int = 1
+    examples: list[Any] = PydField(default_factory=list)
+    categories: dict[str, int] | None = PydField(default_factory=dict)
+    """Counts of each distinct text value (the value index); None once there are too many."""
+
+    @property
+    def top(self) -> str:
+        return self.path.split(".", 1)[0]
+
+    @property
+    def is_leaf(self) -> bool:
+        return "." in self.path
+
+    def observe(self, value: Any) -> None:
+        """Count one non-null value into the statistics."""
+        self.present += 1
+        if len(self.examples) < MAX_EXAMPLES and not isinstance(value, dict | list):
+            shown = (
+                iso(value)
+                if isinstance(value, datetime)
+                else (value if not isinstance(value, str) else value[:80])
+            )
+            if shown not in self.examples:
+                self.examples.append(shown)
+        cats = self.categories
+        if cats is not None and isinstance(value, str):
+            if value in cats:
+                cats[value] += 1
+            elif len(cats) < MAX_CATEGORIES and len(value) <= 80:
+                cats[value] = 1
+            else:
+                self.categories = None
+
+
+class SchemaChange(BaseModel):
+    """One step of a collection's schema history."""
+
+    version: int
+    at: datetime
+    added: dict[str, FieldType] = PydField(default_factory=dict)
+    widened: dict[str, tuple[FieldType, FieldType]] = PydField(default_factory=dict)
+    note: str = ""
+
+
+class Collection(BaseModel):
+    """A named set of records of one domain, with its schema and settings."""
+
+    name: str
+    kind: Kind = "event"
+    key_field: str | None = None
+    time_field: str | None = None
+    evolution: EvolutionMode = "evolve"
+    schema_version: int = 0
+    records: int = 0
+    """Records ingested (an upsert counts again: a statistic, not the row count)."""
+    fields: dict[str, Field] = PydField(default_factory=dict)
+    history: list[SchemaChange] = PydField(default_factory=list)
+    signature: dict[str, int] = PydField(default_factory=dict)
+    """Counts of normalised field-name tokens seen: what the router matches records against."""
+    created_at: datetime = PydField(default_factory=utcnow)
+    overrides: dict[str, Any] = PydField(default_factory=dict)
+    """Settings a user fixed by hand (kind, key_field, time_field); inference leaves them."""
+
+    def top_fields(self) -> list[Field]:
+        return [f for f in self.fields.values() if f.column is not None]
+
+    def field(self, path: str) -> Field | None:
+        return self.fields.get(path)
+
+    def columns(self) -> dict[str, str]:
+        """Top-level field name → column name."""
+        return {f.path: f.column for f in self.fields.values() if f.column is not None}
+
+    def null_fraction(self, f: Field) -> float:
+        seen = f.present
+        return 0.0 if self.records == 0 else max(0.0, 1.0 - seen / self.records)

@@ -1,0 +1,123 @@
+"""The Typer application, the global options and the one place errors become exit codes.
+
+Command modules register themselves on import (see ``COMMAND_MODULES``); each command is a
+few lines over a `Database` method plus rendering.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from thermodb.database import Database
+from thermodb.errors import ThermoError
+
+__all__ = ["State", "app", "err_console", "main", "state"]
+
+app = typer.Typer(
+    name="thermodb",
+    help="thermodb: a self-organising data store. Throw JSON at it; ask it questions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+err_console = Console(stderr=True)
+
+COMMAND_MODULES = [
+    "thermodb.cli.ingest",
+    "thermodb.cli.collections",
+    "thermodb.cli.demo",
+]
+"""Modules that add commands to ``app`` when imported; add a line to add a topic."""
+
+
+@dataclass
+class State:
+    """What the global options chose, and the database opened on first use."""
+
+    data: str = "thermodb-data"
+    _db: Database | None = field(default=None, repr=False)
+
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.data)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+state = State()
+
+
+@app.callback()
+def _global(
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help="Data directory or database URL (env THERMODB_DATA; default ./thermodb-data).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """thermodb: a self-organising data store. Throw JSON at it; ask it questions."""
+    state.data = data or os.environ.get("THERMODB_DATA") or "thermodb-data"
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn a ThermoError into a one-line message and its exit code (never a traceback)."""
+    try:
+        yield
+    except ThermoError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err_console.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _load_commands() -> None:
+    for module in COMMAND_MODULES:
+        importlib.import_module(module)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point."""
+    _load_commands()
+    try:
+        app(args=argv, standalone_mode=True)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
+    except ThermoError as exc:  # raised outside a command body (e.g. opening the store)
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        if exc.hint:
+            err_console.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err_console.print("interrupted; nothing half-written was kept")
+        return 130
+    finally:
+        state.close()
+    return 0
+
+
+def data_path() -> Path:
+    return Path(state.data)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

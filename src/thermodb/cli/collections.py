@@ -1,0 +1,112 @@
+"""`collections`, `describe`, `get`, `delete`, `drop`: looking at and editing what is stored."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from thermodb.cli.app import app, handled, state
+from thermodb.cli.output import OutputFormat, console, emit_json, emit_table
+from thermodb.errors import NotFoundError
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+@app.command("collections")
+def list_collections(fmt: FormatOption = OutputFormat.table) -> None:
+    """List collections with their kind, key, time field and size."""
+    with handled():
+        db = state.db()
+        rows = [
+            [
+                c.name,
+                c.kind,
+                c.key_field or "",
+                c.time_field or "",
+                db.count(c.name),
+                len(c.top_fields()),
+                c.schema_version,
+            ]
+            for c in db.collections()
+        ]
+        emit_table(["collection", "kind", "key", "time", "rows", "fields", "schema"], rows, fmt)
+
+
+@app.command()
+def describe(
+    name: Annotated[str, typer.Argument(help="Collection to describe.")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Show a collection's fields, types, null fractions, examples and schema history."""
+    with handled():
+        info = state.db().describe(name)
+        if fmt is OutputFormat.json:
+            emit_json(info)
+            return
+        rows = [
+            [
+                f["field"],
+                f["type"],
+                f"{f['null_fraction']:.0%}",
+                ", ".join(map(str, f["examples"]))[:60],
+                "yes" if f["categorical"] else "",
+            ]
+            for f in info["fields"]
+        ]
+        title = (
+            f"{info['name']}: {info['kind']}, {info['rows']:,} rows, key "
+            f"{info['key_field'] or '-'}, time {info['time_field'] or '-'}, "
+            f"schema v{info['schema_version']} ({info['evolution']})"
+        )
+        emit_table(["field", "type", "null", "examples", "categorical"], rows, fmt, title=title)
+        if fmt is OutputFormat.table:
+            for h in info["history"]:
+                parts = []
+                if h["added"]:
+                    parts.append(f"added {', '.join(h['added'])}")
+                if h["widened"]:
+                    parts.append(
+                        "widened " + ", ".join(f"{k} {a}→{b}" for k, (a, b) in h["widened"].items())
+                    )
+                console.print(
+                    f"v{h['version']} {h['at'][:19]}: {'; '.join(parts)}"
+                    f"{'; ' + h['note'] if h['note'] else ''}",
+                    highlight=False,
+                )
+
+
+@app.command()
+def get(
+    collection: Annotated[str, typer.Argument(help="Collection.")],
+    key: Annotated[str, typer.Argument(help="Value of the collection's key field.")],
+) -> None:
+    """Print one record by key, as JSON (exit code 4 if there is none)."""
+    with handled():
+        emit_json(state.db().get_or_raise(collection, key))
+
+
+@app.command()
+def delete(
+    collection: Annotated[str, typer.Argument(help="Collection.")],
+    key: Annotated[str, typer.Argument(help="Value of the collection's key field.")],
+) -> None:
+    """Delete one record by key (exit code 4 if there is none)."""
+    with handled():
+        if not state.db().delete(collection, key):
+            raise NotFoundError(f"no record with key {key!r} in {collection!r}")
+        console.print(f"deleted {collection}/{key}")
+
+
+@app.command()
+def drop(
+    collection: Annotated[str, typer.Argument(help="Collection to remove with all its data.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove a collection, its records and its schema."""
+    with handled():
+        state.db().collection(collection)
+        if not yes and not typer.confirm(f"drop {collection} and all its records?"):
+            raise typer.Exit(1)
+        state.db().drop(collection)
+        console.print(f"dropped {collection}")

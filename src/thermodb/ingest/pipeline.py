@@ -1,0 +1,538 @@
+"""The ingest pipeline: one atomic call, streamed in batches.
+
+read → validate → route → (per collection) infer types, evolve the schema, convert, write.
+Everything a call does, tables and columns included, happens in one transaction: a bad
+record under the default policy, a dry run or a crash leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import orjson
+from sqlalchemy.engine import Connection
+
+from thermodb.catalog.model import Collection, Field, SchemaChange
+from thermodb.catalog.naming import column_name, valid_collection_name
+from thermodb.catalog.store import Catalog
+from thermodb.catalog.types import EvolutionMode, FieldType, Kind, widen
+from thermodb.errors import InputError, SchemaError
+from thermodb.ingest.inference import (
+    choose_key_field,
+    choose_kind,
+    choose_time_field,
+    epoch_to_datetime,
+    looks_like_time_name,
+    parse_timestamp,
+)
+from thermodb.ingest.readers import Format, Item, read_records
+from thermodb.ingest.routing import RouteDecision, Router
+from thermodb.ingest.validation import Limits, RecordProblem, check_record
+from thermodb.storage.columns import format_timestamp
+from thermodb.storage.operational import OperationalStore
+
+__all__ = ["IngestOptions", "IngestReport", "Ingestor", "Rejection"]
+
+OnError = Literal["fail", "skip"]
+Progress = Callable[[int, int], None]
+MAX_REPORTED_REJECTIONS = 100
+
+
+@dataclass
+class IngestOptions:
+    collection: str | None = None
+    """Put every record here; None routes each record to the collection it fits."""
+    on_error: OnError = "fail"
+    reject_file: Path | None = None
+    dry_run: bool = False
+    explain: bool = False
+    fmt: Format = "auto"
+    batch_size: int = 5000
+    limits: Limits = field(default_factory=Limits)
+    evolution: EvolutionMode | None = None
+    """Evolution mode for collections this call creates (default ``evolve``)."""
+    key: str | None = None
+    time_field: str | None = None
+    kind: Kind | None = None
+
+
+@dataclass
+class Rejection:
+    source: str
+    position: int
+    reason: str
+    record: Any = None
+
+
+@dataclass
+class Decision:
+    source: str
+    line: int
+    collection: str
+    score: float
+    reason: str
+    created: bool
+
+
+@dataclass
+class IngestReport:
+    received: int = 0
+    written: int = 0
+    rejected: int = 0
+    discarded: int = 0
+    """Records dropped by a ``discard_row`` collection, or values by ``discard_value``."""
+    collections: dict[str, int] = field(default_factory=dict)
+    created: list[str] = field(default_factory=list)
+    schema_changes: dict[str, list[SchemaChange]] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "written": self.written,
+            "rejected": self.rejected,
+            "discarded": self.discarded,
+            "collections": self.collections,
+            "created": self.created,
+            "dry_run": self.dry_run,
+            "seconds": round(self.seconds, 3),
+            "schema_changes": {
+                k: [c.model_dump(mode="json") for c in v] for k, v in self.schema_changes.items()
+            },
+            "rejections": [
+                {"source": r.source, "line": r.position, "reason": r.reason}
+                for r in self.rejections
+            ],
+        }
+
+
+class _DryRun(Exception):
+    """Raised inside the transaction to roll a dry run back."""
+
+
+_Typed = dict[str, tuple[FieldType, Any]]
+
+
+class Ingestor:
+    """Runs ingest calls against one catalog and operational store."""
+
+    def __init__(self, catalog: Catalog, store: OperationalStore, router: Router) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.router = router
+
+    def ingest(
+        self, sources: Sequence[Any], options: IngestOptions, progress: Progress | None = None
+    ) -> IngestReport:
+        if options.collection is not None:
+            valid_collection_name(options.collection)
+        started = datetime.now(UTC)
+        call = _Call(self, options, progress)
+        try:
+            with self.store.begin() as conn:
+                call.run(conn, sources)
+                if options.dry_run:
+                    raise _DryRun
+        except _DryRun:
+            self.catalog.reload()
+        except BaseException:
+            self.catalog.reload()
+            raise
+        finally:
+            call.close()
+        call.report.dry_run = options.dry_run
+        call.report.seconds = (datetime.now(UTC) - started).total_seconds()
+        return call.report
+
+
+class _Call:
+    """The state of one ingest call."""
+
+    def __init__(
+        self, ingestor: Ingestor, options: IngestOptions, progress: Progress | None
+    ) -> None:
+        self.catalog = ingestor.catalog
+        self.store = ingestor.store
+        self.router = ingestor.router
+        self.options = options
+        self.progress = progress
+        self.report = IngestReport()
+        self.pending: dict[str, Collection] = {}
+        self._reject_out: IO[bytes] | None = None
+        self._bytes = 0
+
+    def close(self) -> None:
+        if self._reject_out is not None:
+            self._reject_out.close()
+
+    # -- the call -----------------------------------------------------------------------
+    def run(self, conn: Connection, sources: Sequence[Any]) -> None:
+        for source in sources:
+            label = str(source) if isinstance(source, str | Path) else "input"
+            items = read_records(source, self.options.fmt)
+            while batch := list(itertools.islice(items, self.options.batch_size)):
+                self._batch(conn, label, batch)
+
+    def _batch(self, conn: Connection, label: str, batch: list[Item]) -> None:
+        groups: dict[str, list[tuple[Item, list[tuple[str, Any]]]]] = defaultdict(list)
+        limits = self.options.limits
+        for item in batch:
+            self.report.received += 1
+            self._bytes += item.size
+            if item.error is not None:
+                self._reject(label, item, item.error)
+                continue
+            try:
+                leaves = check_record(item.record, limits, item.size)
+            except RecordProblem as problem:
+                self._reject(label, item, str(problem))
+                continue
+            name = self.options.collection or self._route(label, item.position, item.record)
+            groups[name].append((item, leaves))
+        for name, rows in groups.items():
+            self._write(conn, label, name, rows)
+        if self.progress:
+            self.progress(len(batch), self._bytes)
+            self._bytes = 0
+
+    def _route(self, label: str, position: int, record: Mapping[str, Any]) -> str:
+        candidates = [
+            *self.catalog.all(),
+            *(c for c in self.pending.values() if self.catalog.find(c.name) is None),
+        ]
+        decision: RouteDecision = self.router.route(record, candidates)
+        if decision.created and decision.collection not in self.pending:
+            self.pending[decision.collection] = self._new_collection(
+                decision.collection, named=False
+            )
+        target = self.catalog.find(decision.collection) or self.pending[decision.collection]
+        self.router.learn(target, record)
+        if self.options.explain:
+            self.report.decisions.append(
+                Decision(
+                    label,
+                    position,
+                    decision.collection,
+                    decision.score,
+                    decision.reason,
+                    decision.created,
+                )
+            )
+        return decision.collection
+
+    def _new_collection(self, name: str, *, named: bool = True) -> Collection:
+        """A collection this call creates; options name its roles only when it was named."""
+        o = self.options
+        overrides = {
+            k: v
+            for k, v in (("kind", o.kind), ("key_field", o.key), ("time_field", o.time_field))
+            if v and named
+        }
+        return Collection(
+            name=valid_collection_name(name),
+            evolution=o.evolution or "evolve",
+            overrides=overrides,
+            **overrides,
+        )
+
+    def _reject(self, label: str, item: Item, reason: str, *, schema: bool = False) -> None:
+        if self.options.on_error == "fail":
+            error = SchemaError if schema else InputError
+            raise error(
+                f"record {item.position} of {label}: {reason}",
+                hint="nothing was written; fix the record, or pass --on-error skip "
+                "(with --reject-file PATH to keep the bad records)",
+                line=item.position,
+                source=label,
+            )
+        self.report.rejected += 1
+        if len(self.report.rejections) < MAX_REPORTED_REJECTIONS:
+            self.report.rejections.append(Rejection(label, item.position, reason))
+        if self.options.reject_file is not None:
+            if self._reject_out is None:
+                self._reject_out = self.options.reject_file.open("wb")
+            self._reject_out.write(
+                orjson.dumps(
+                    {
+                        "source": label,
+                        "line": item.position,
+                        "reason": reason,
+                        "record": item.record,
+                    },
+                    default=str,
+                )
+                + b"\n"
+            )
+
+    # -- one collection's share of a batch ------------------------------------------------
+    def _write(
+        self,
+        conn: Connection,
+        label: str,
+        name: str,
+        rows: list[tuple[Item, list[tuple[str, Any]]]],
+    ) -> None:
+        existing = self.catalog.find(name)
+        coll = existing or self.pending.get(name) or self._new_collection(name)
+        self.pending.pop(name, None)
+        is_new = existing is None
+        strict = not is_new and coll.evolution != "evolve"
+        planned: dict[str, FieldType] = {}
+        accepted: list[tuple[Item, _Typed, list[tuple[str, Any]]]] = []
+        for item, leaves in rows:
+            typed = self._type_record(label, item, coll, planned, strict)
+            if typed is not None:
+                accepted.append((item, typed, leaves))
+        if not accepted:
+            return
+        self._evolve(conn, coll, planned, is_new, [a[0].record for a in accepted])
+        self._check_keys(label, coll, accepted)
+        columns = [f.column for f in coll.top_fields() if f.column]
+        by_column = {f.column: f for f in coll.top_fields()}
+        converters = [_converter(by_column[c].type, self.store) for c in columns]
+        paths = [by_column[c].path for c in columns]
+        out = []
+        for _item, typed, _leaves in accepted:
+            out.append(
+                tuple(
+                    conv(typed[p]) if p in typed else None
+                    for p, conv in zip(paths, converters, strict=True)
+                )
+            )
+        key = coll.fields.get(coll.key_field) if coll.key_field else None
+        self.store.insert_rows(
+            conn, coll, columns, out, upsert_on=key.column if key is not None else None
+        )
+        self._observe(coll, accepted)
+        if is_new and name not in self.report.created:
+            self.report.created.append(name)
+        self.catalog.save(conn, coll)
+        self.report.written += len(out)
+        self.report.collections[name] = self.report.collections.get(name, 0) + len(out)
+
+    def _type_record(
+        self, label: str, item: Item, coll: Collection, planned: dict[str, FieldType], strict: bool
+    ) -> _Typed | None:
+        """Type every top-level value; widen ``planned`` (or refuse, for strict modes)."""
+        typed: _Typed = {}
+        for key, value in item.record.items():
+            f = coll.fields.get(key)
+            current = planned.get(key) or (f.type if f else None)
+            vt, parsed = _typed_value(
+                value, current, f is None and key not in planned and looks_like_time_name(key)
+            )
+            if vt is None:
+                typed[key] = (FieldType.TEXT, None)
+                continue
+            target = widen(current, vt) if current is not None else vt
+            if strict and (f is None or target is not f.type):
+                problem = (
+                    f"field {key!r} is not in the schema of {coll.name!r}"
+                    if f is None
+                    else f"field {key!r} is {f.type}, not {vt}"
+                )
+                if coll.evolution == "discard_value":
+                    self.report.discarded += 1
+                    continue
+                if coll.evolution == "discard_row":
+                    self.report.discarded += 1
+                    return None
+                self._reject(label, item, f"{problem} (the collection is frozen)", schema=True)
+                return None
+            planned[key] = target
+            typed[key] = (vt, parsed)
+        if not typed:
+            self._reject(
+                label, item, "no field of the record fits the collection's schema", schema=True
+            )
+            return None
+        return typed
+
+    def _evolve(
+        self,
+        conn: Connection,
+        coll: Collection,
+        planned: dict[str, FieldType],
+        is_new: bool,
+        sample: list[Mapping[str, Any]],
+    ) -> None:
+        change = SchemaChange(version=coll.schema_version + 1, at=datetime.now(UTC))
+        taken = {f.column for f in coll.top_fields() if f.column} | {"_rid"}
+        for key, ftype in planned.items():
+            f = coll.fields.get(key)
+            if f is None:
+                col = column_name(key, taken)
+                taken.add(col)
+                f = Field(path=key, type=ftype, column=col, since_version=change.version)
+                coll.fields[key] = f
+                change.added[key] = ftype
+                if not is_new:
+                    self.store.add_column(conn, coll, f)
+            elif f.type is not ftype:
+                change.widened[key] = (f.type, ftype)
+                old, f.type = f.type, ftype
+                self.store.widen_column(conn, coll, f, old, ftype)
+        if not (change.added or change.widened):
+            return
+        coll.schema_version = change.version
+        if is_new:
+            self._infer_roles(coll, sample)
+            change.note = _roles_note(coll)
+            self.store.create_table(conn, coll)
+            self.store.ensure_key_index(conn, coll)
+        coll.history.append(change)
+        self.report.schema_changes.setdefault(coll.name, []).append(change)
+
+    def _infer_roles(self, coll: Collection, sample: list[Mapping[str, Any]]) -> None:
+        o = coll.overrides
+        for role in ("key_field", "time_field"):
+            if role in o and o[role] not in coll.fields:
+                raise SchemaError(
+                    f"{role.replace('_', ' ')} {o[role]!r} is not a field of the "
+                    f"records for {coll.name!r}",
+                    hint=f"fields: {', '.join(list(coll.fields)[:20])}",
+                )
+        coll.key_field = o.get("key_field") or choose_key_field(coll, sample, self.catalog.names())
+        coll.time_field = o.get("time_field") or choose_time_field(coll)
+        coll.kind = o.get("kind") or choose_kind(coll)
+
+    def _check_keys(
+        self,
+        label: str,
+        coll: Collection,
+        accepted: list[tuple[Item, _Typed, list[tuple[str, Any]]]],
+    ) -> None:
+        if not coll.key_field:
+            return
+        keep = []
+        for entry in accepted:
+            value = entry[1].get(coll.key_field, (None, None))[1]
+            if value is None or isinstance(value, dict | list):
+                self._reject(
+                    label,
+                    entry[0],
+                    f"the key field {coll.key_field!r} of "
+                    f"{coll.name!r} is missing, null or not a scalar",
+                )
+                continue
+            keep.append(entry)
+        accepted[:] = keep
+
+    def _observe(
+        self, coll: Collection, accepted: list[tuple[Item, _Typed, list[tuple[str, Any]]]]
+    ) -> None:
+        """Update field statistics and nested-leaf types from the rows just written."""
+        fields = coll.fields
+        for _item, typed, leaves in accepted:
+            for key, (_vt, value) in typed.items():
+                f = fields.get(key)
+                if f is None:
+                    continue
+                if value is None:
+                    f.nulls += 1
+                else:
+                    f.observe(value)
+            for path, value in leaves:
+                vt = _leaf_type(value)
+                f = fields.get(path)
+                if vt is None:
+                    if f is not None:
+                        f.nulls += 1
+                    continue
+                if f is None:
+                    f = fields[path] = Field(path=path, type=vt, since_version=coll.schema_version)
+                elif f.type is not vt:
+                    f.type = widen(f.type, vt)
+                f.observe(value)
+        coll.records += len(accepted)
+
+
+def _typed_value(
+    value: Any, current: FieldType | None, time_name: bool
+) -> tuple[FieldType | None, Any]:
+    """The type of one value given the field's current type, and its parsed form."""
+    t = type(value)
+    if t is str:
+        if current is FieldType.TEXT or current is FieldType.JSON:
+            return current, value
+        if value[:1].isdigit() and len(value) >= 10:
+            parsed = parse_timestamp(value)
+            if parsed is not None:
+                return FieldType.TIMESTAMP, parsed
+        return FieldType.TEXT, value
+    if t is bool:
+        return FieldType.BOOL, value
+    if t is int or t is float:
+        if current is FieldType.TIMESTAMP or (current is None and time_name):
+            moment = epoch_to_datetime(value)
+            if moment is not None:
+                return FieldType.TIMESTAMP, moment
+        return (FieldType.INT if t is int else FieldType.FLOAT), value
+    if value is None:
+        return None, None
+    if t is dict or t is list:
+        return FieldType.JSON, value
+    if isinstance(value, datetime):
+        return FieldType.TIMESTAMP, value if value.tzinfo else value.replace(tzinfo=UTC)
+    return FieldType.TEXT, str(value)
+
+
+def _leaf_type(value: Any) -> FieldType | None:
+    vt, _ = _typed_value(value, None, False)
+    return vt
+
+
+def _converter(ftype: FieldType, store: OperationalStore) -> Callable[[tuple[FieldType, Any]], Any]:
+    """A function from (value type, parsed value) to the column's storage form."""
+    ts = store.timestamp_value
+
+    def same(tv: tuple[FieldType, Any]) -> Any:
+        return tv[1]
+
+    def as_float(tv: tuple[FieldType, Any]) -> Any:
+        return None if tv[1] is None else float(tv[1])
+
+    def as_text(tv: tuple[FieldType, Any]) -> Any:
+        vt, v = tv
+        if v is None or vt is FieldType.TEXT:
+            return v
+        if vt is FieldType.BOOL:
+            return "true" if v else "false"
+        if vt is FieldType.TIMESTAMP:
+            return format_timestamp(v)
+        if vt is FieldType.JSON:
+            return orjson.dumps(v).decode()
+        return str(v)
+
+    def as_timestamp(tv: tuple[FieldType, Any]) -> Any:
+        return None if tv[1] is None else ts(tv[1])
+
+    def as_json(tv: tuple[FieldType, Any]) -> Any:
+        vt, v = tv
+        if v is None:
+            return None
+        if vt is FieldType.TIMESTAMP:
+            v = format_timestamp(v)
+        return orjson.dumps(v).decode()
+
+    return {
+        FieldType.BOOL: same,
+        FieldType.INT: same,
+        FieldType.FLOAT: as_float,
+        FieldType.TEXT: as_text,
+        FieldType.TIMESTAMP: as_timestamp,
+        FieldType.JSON: as_json,
+    }[ftype]
+
+
+def _roles_note(coll: Collection) -> str:
+    return f"created as {coll.kind}; key {coll.key_field or '-'}; time {coll.time_field or '-'}"

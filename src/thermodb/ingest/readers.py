@@ -1,0 +1,199 @@
+"""Reading records from files, globs, stdin and Python iterables, streamed.
+
+Each reader yields :class:`Item`: a position (the line of an NDJSON or CSV file, the index
+of a JSON array element, counting from 1), the decoded record or the reason it could not be
+decoded, and its size in bytes where the source knows it. Memory stays flat: nothing reads
+a whole file except a single JSON document that is not an array.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import math
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import orjson
+
+from thermodb.errors import InputError
+
+__all__ = ["Format", "Item", "read_records"]
+
+Format = Literal["auto", "ndjson", "json", "csv"]
+_WHOLE_DOCUMENT_LIMIT = 256 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class Item:
+    position: int
+    record: Any = None
+    error: str | None = None
+    size: int = 0
+
+
+def read_records(source: Any, fmt: Format = "auto") -> Iterator[Item]:
+    """Records from a path ('-' for stdin), an open binary/text stream or an iterable."""
+    if isinstance(source, str | Path):
+        path = str(source)
+        if path == "-":
+            yield from _read_stream(sys.stdin.buffer, fmt, "stdin")
+            return
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(
+                f"no such file: {path}",
+                hint="check the path (globs are expanded "
+                "by the CLI; quote them to let thermodb expand them)",
+            )
+        if fmt == "auto":
+            fmt = _format_from_name(p.name)
+        try:
+            with _open_binary(p) as stream:
+                yield from _read_stream(stream, fmt, path)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"cannot read {path}: {exc}") from exc
+        return
+    if isinstance(source, io.IOBase):
+        yield from _read_stream(source, fmt, "stream")  # type: ignore[arg-type]
+        return
+    if isinstance(source, Mapping):
+        yield Item(1, source)
+        return
+    if isinstance(source, Iterable):
+        for position, record in enumerate(source, 1):
+            yield Item(position, record)
+        return
+    raise InputError(
+        f"cannot read records from a {type(source).__name__}",
+        hint="pass a path, a stream or an iterable of dicts",
+    )
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
+
+
+def _format_from_name(name: str) -> Format:
+    lowered = name.lower().removesuffix(".gz")
+    if lowered.endswith((".csv", ".tsv")):
+        return "csv"
+    if lowered.endswith((".ndjson", ".jsonl")):
+        return "ndjson"
+    return "auto"
+
+
+def _read_stream(stream: IO[bytes], fmt: Format, label: str) -> Iterator[Item]:
+    buffered: Any = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
+    if fmt == "csv":
+        yield from _read_csv(buffered)
+        return
+    if fmt == "auto":
+        head = buffered.peek(4096)[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head[:1] == b"[":
+            fmt = "json"
+        elif head[:1] in (b"{", b""):
+            fmt = "ndjson"
+        else:
+            raise InputError(
+                f"{label} is neither JSON nor NDJSON (it starts with {head[:20]!r})",
+                hint="use .csv for CSV files, or --format csv",
+            )
+    if fmt == "json":
+        yield from _read_json_array(buffered, label)
+    else:
+        yield from _read_ndjson(buffered, label)
+
+
+def _read_ndjson(stream: IO[bytes], label: str) -> Iterator[Item]:
+    for line_no, line in enumerate(stream, 1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            yield Item(line_no, orjson.loads(text), size=len(line))
+        except orjson.JSONDecodeError as exc:
+            if line_no == 1 and text in (b"{", b"["):
+                yield from _read_whole_document(text + stream.read(_WHOLE_DOCUMENT_LIMIT), label)
+                return
+            yield Item(line_no, error=f"invalid JSON: {exc}", size=len(line))
+
+
+def _read_whole_document(data: bytes, label: str) -> Iterator[Item]:
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{label} is not valid JSON: {exc}") from exc
+    docs = doc if isinstance(doc, list) else [doc]
+    for position, record in enumerate(docs, 1):
+        yield Item(position, record)
+
+
+def _read_json_array(stream: IO[bytes], label: str) -> Iterator[Item]:
+    import ijson
+
+    position = 0
+    try:
+        for position, record in enumerate(ijson.items(stream, "item", use_float=True), 1):
+            yield Item(position, record)
+    except ijson.JSONError as exc:
+        raise InputError(
+            f"{label} is not a valid JSON array after record {position}: {exc}",
+            hint="fix the JSON, or write one record a line (NDJSON)",
+        ) from exc
+
+
+def _read_csv(stream: IO[bytes]) -> Iterator[Item]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    try:
+        yield from _csv_items(text)
+    finally:
+        text.detach()  # the caller owns (and closes) the byte stream
+
+
+def _csv_items(text: io.TextIOWrapper) -> Iterator[Item]:
+    sample = text.read(8192)
+    if text.seekable():
+        text.seek(0)
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|") if sample else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    rest: Iterable[str] = text if text.seekable() else _chain(sample, text)
+    reader = csv.DictReader(rest, dialect=dialect)
+    for row in reader:
+        position = reader.line_num
+        if None in row:
+            yield Item(position, error="more values than header columns")
+            continue
+        yield Item(position, {k: _csv_value(v) for k, v in row.items()})
+
+
+def _chain(first: str, rest: IO[str]) -> Iterator[str]:
+    yield from io.StringIO(first + rest.readline())
+    yield from rest
+
+
+def _csv_value(text: str | None) -> Any:
+    """CSV cells are text; give numbers, booleans and empty cells their JSON meaning."""
+    if text is None or text == "":
+        return None
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if text[0] in "-+0123456789." and not (len(text) > 1 and text[0] == "0" and text[1] != "."):
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                return text
+            return number if math.isfinite(number) else text
+    return text

@@ -1,0 +1,5 @@
+"""Where records live: the operational store (SQLite or PostgreSQL, through SQLAlchemy Core)."""
+
+from thermodb.storage.operational import OperationalStore, open_store
+
+__all__ = ["OperationalStore", "open_store"]

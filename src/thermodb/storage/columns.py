@@ -1,0 +1,93 @@
+"""Column types: how each catalog FieldType is stored by each dialect.
+
+SQLite keeps timestamps as canonical UTC ISO-8601 text (fixed width, so text order is time
+order and SQLite's date functions read it); PostgreSQL uses timestamptz and jsonb.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from thermodb.catalog.types import FieldType
+
+__all__ = ["UtcTimestamp", "format_timestamp", "sql_type"]
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def format_timestamp(value: datetime) -> str:
+    """The canonical text of a timestamp: UTC, microseconds, ``Z``."""
+    if value.tzinfo is not None and value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.strftime(TIMESTAMP_FORMAT)
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """An aware UTC datetime: timestamptz on PostgreSQL, canonical text on SQLite."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(sa.DateTime(timezone=True))
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        if isinstance(value, datetime):
+            return format_timestamp(value)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(str(value))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class JsonText(TypeDecorator[Any]):
+    """JSON kept as text we serialise ourselves (so ingest controls the bytes): jsonb on PG."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.JSONB())
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return orjson.loads(value) if isinstance(value, str) else value
+        return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if isinstance(value, str) and dialect.name != "postgresql":
+            return orjson.loads(value)
+        return value
+
+
+def sql_type(field_type: FieldType) -> TypeEngine[Any]:
+    """The SQLAlchemy column type for a catalog field type."""
+    types: dict[FieldType, TypeEngine[Any]] = {
+        FieldType.BOOL: sa.Boolean(create_constraint=False),
+        FieldType.INT: sa.BigInteger(),
+        FieldType.FLOAT: sa.Float(precision=53),
+        FieldType.TEXT: sa.Text(),
+        FieldType.TIMESTAMP: UtcTimestamp(),
+        FieldType.JSON: JsonText(),
+    }
+    return types[field_type]
