@@ -13,6 +13,7 @@ from typing import Any
 
 from thermodb.catalog.model import Collection
 from thermodb.catalog.store import Catalog
+from thermodb.config import Settings, load_settings
 from thermodb.errors import NotFoundError
 from thermodb.ingest.pipeline import IngestOptions, Ingestor, IngestReport, Progress
 from thermodb.ingest.routing import Router
@@ -25,9 +26,10 @@ __all__ = ["Database", "open"]
 class Database:
     """One thermodb database: a data directory or a PostgreSQL database."""
 
-    def __init__(self, target: str | Path) -> None:
+    def __init__(self, target: str | Path, settings: Settings | None = None) -> None:
         self.target = str(target)
-        self.store: OperationalStore = open_store(target)
+        self.settings = settings or load_settings(target)
+        self.store: OperationalStore = open_store(self.settings.operational_url)
         self.catalog = Catalog(self.store)
         self.router = Router()
         self._ingestor = Ingestor(self.catalog, self.store, self.router)

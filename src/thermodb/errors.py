@@ -11,7 +11,11 @@ HTTP status codes, MCP errors) map these classes and never invent their own::
     ├── QueryError                   exit 5   a query that cannot be run as written
     │   ├── UnsafeSQLError           exit 5   SQL that is not one read-only SELECT
     │   └── NotUnderstoodError       exit 6   a question the NL engine could not read
-    └── StorageError                 exit 7   the store underneath failed
+    ├── StorageError                 exit 7   the store underneath failed
+    └── AccessError                  exit 8   who you are, or what you may do (HTTP, MCP)
+        ├── AuthError                exit 8   no, bad, expired or revoked credentials (401)
+        ├── PermissionDeniedError    exit 8   valid credentials without the right (403)
+        └── RateLimitedError         exit 8   too many requests; retry later (429)
 
 Each message says what went wrong *and* what to do about it.
 """
@@ -21,11 +25,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AccessError",
+    "AuthError",
     "ConfigError",
     "InputError",
     "NotFoundError",
     "NotUnderstoodError",
+    "PermissionDeniedError",
     "QueryError",
+    "RateLimitedError",
     "SchemaError",
     "StorageError",
     "ThermoError",
@@ -93,3 +101,27 @@ class NotUnderstoodError(QueryError):
 class StorageError(ThermoError):
     exit_code = 7
     http_status = 503
+
+
+class AccessError(ThermoError):
+    """Raised by the security layer only; the core never checks who is asking."""
+
+    exit_code = 8
+    http_status = 403
+
+
+class AuthError(AccessError):
+    """No credentials, or credentials that cannot be accepted. ``code`` tells which
+    (``missing``, ``malformed``, ``invalid``, ``expired``, ``revoked``, ``audience``...)."""
+
+    http_status = 401
+
+
+class PermissionDeniedError(AccessError):
+    http_status = 403
+
+
+class RateLimitedError(AccessError):
+    """``retry_after`` (seconds) says when the bucket has a token again."""
+
+    http_status = 429

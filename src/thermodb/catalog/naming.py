@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import inflect
+import inflection
 
 __all__ = [
     "column_name",
@@ -20,13 +20,12 @@ __all__ = [
     "valid_collection_name",
 ]
 
-_inflect = inflect.engine()
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
 _COLLECTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED_PREFIX = "thermo_"
 
-# Words inflect gets wrong for data vocabularies: the singular and plural are the same.
+# Words the inflector gets wrong for data vocabularies: the singular and plural are the same.
 _INVARIANT = frozenset(
     {"data", "metadata", "status", "news", "series", "analytics", "metrics_data", "info"}
 )
@@ -52,8 +51,7 @@ def singular(word: str) -> str:
     w = word.lower()
     if w in _INVARIANT or len(w) < 3:
         return w
-    result = _inflect.singular_noun(w)
-    return result if isinstance(result, str) and result else w
+    return str(inflection.singularize(w)) or w
 
 
 @lru_cache(maxsize=4096)
@@ -62,7 +60,7 @@ def plural(word: str) -> str:
     w = word.lower()
     if w in _INVARIANT or singular(w) != w:
         return w
-    return str(_inflect.plural_noun(w))
+    return str(inflection.pluralize(w))
 
 
 def column_name(field: str, taken: set[str]) -> str:

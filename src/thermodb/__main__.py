@@ -1,0 +1,7 @@
+"""``python -m thermodb`` runs the command line."""
+
+import sys
+
+from thermodb.cli import main
+
+sys.exit(main())

@@ -1,0 +1,93 @@
+"""The command line as a person uses it: real processes, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, data: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "thermodb", "--data", str(data), *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_ingest_describe_get_delete_round_trip(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    src = tmp_path / "users.ndjson"
+    src.write_text('{"id": 1, "name": "Ada", "plan": "pro"}\n{"id": 2, "name": "Bo"}\n')
+    r = run("ingest", str(src), "--collection", "users", "--format", "json", data=data)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["written"] == 2
+    r = run("describe", "users", "--format", "json", data=data)
+    assert {f["field"] for f in json.loads(r.stdout)["fields"]} == {"id", "name", "plan"}
+    r = run("get", "users", "1", data=data)
+    assert json.loads(r.stdout) == {"id": 1, "name": "Ada", "plan": "pro"}
+    assert run("delete", "users", "1", data=data).returncode == 0
+    r = run("get", "users", "1", data=data)
+    assert r.returncode == 4 and "no record" in r.stderr
+
+
+def test_stdin_and_glob(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    for i in range(3):
+        (tmp_path / f"part{i}.ndjson").write_text(json.dumps({"id": i, "v": i * 2}) + "\n")
+    r = run("ingest", str(tmp_path / "part*.ndjson"), "-c", "parts", "--format", "json", data=data)
+    assert json.loads(r.stdout)["written"] == 3, r.stderr
+    r = run(
+        "ingest", "-", "-c", "parts", "--format", "json", data=data, stdin='{"id": 9, "v": 1}\n'
+    )
+    assert json.loads(r.stdout)["written"] == 1, r.stderr
+    r = run("collections", "--format", "json", data=data)
+    assert json.loads(r.stdout)["rows"][0][:2] == ["parts", "entity"]
+
+
+@pytest.mark.parametrize(
+    ("args", "content", "code", "message"),
+    [
+        (["ingest", "{src}", "-c", "x"], '{"id": 1}\n{"id": \n', 3, "record 2"),
+        (["ingest", "{src}", "-c", "Bad Name"], '{"id": 1}\n', 2, "not a valid collection"),
+        (["ingest", "{tmp}/missing.ndjson", "-c", "x"], "", 3, "no such file"),
+        (["describe", "nope"], "", 4, "no collection named"),
+        (["get", "x", "abc"], '{"id": 1}\n', 3, "is a number"),
+    ],
+)
+def test_bad_input_gets_a_clear_error_and_exit_code(
+    tmp_path: Path, args: list[str], content: str, code: int, message: str
+) -> None:
+    data = tmp_path / "d"
+    src = tmp_path / "in.ndjson"
+    src.write_text(content)
+    if args[0] == "get":
+        run("ingest", str(src), "-c", "x", data=data)
+    argv = [a.format(src=src, tmp=tmp_path) for a in args]
+    r = run(*argv, data=data)
+    assert r.returncode == code, (r.stdout, r.stderr)
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_every_command_is_documented() -> None:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import cli_reference
+    finally:
+        sys.path.pop(0)
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    for name, cmd in cli_reference.commands():
+        assert (cmd.help or "").strip(), f"thermodb {name} has no help text"
+        assert f"## `thermodb {name}`" in doc, f"thermodb {name} is missing from docs/cli.md"
