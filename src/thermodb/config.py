@@ -74,10 +74,15 @@ class Settings(_Section):
     cache: str = "memory"
     """'memory' or redis://..."""
     cache_bytes: int = 64 * 1024 * 1024
+    migrate_every: float | None = None
+    """Seconds between background migration passes (THERMODB_MIGRATE_EVERY); None: off."""
     events: str = "local"
     s3: S3Settings = Field(default_factory=S3Settings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    security: dict[str, Any] = Field(default_factory=dict)
+    """Row filters, masks, rate limits, audit signing: validated by
+    :class:`thermodb.security.config.SecurityConfig` (see docs/security.md)."""
     query_timeout_s: float = 30.0
     max_rows: int = 100_000
 

@@ -6,10 +6,12 @@ that does the work, so the CLI, HTTP API and MCP servers stay thin over the same
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from thermodb.catalog.model import Collection
 from thermodb.catalog.store import Catalog
@@ -17,8 +19,15 @@ from thermodb.config import Settings, load_settings
 from thermodb.errors import NotFoundError
 from thermodb.ingest.pipeline import IngestOptions, Ingestor, IngestReport, Progress
 from thermodb.ingest.routing import Router
-from thermodb.records import coerce_key, row_to_record
+from thermodb.query.planner import Planner, parse_spec
+from thermodb.query.result import Result
+from thermodb.query.spec import QuerySpec
+from thermodb.records import coerce_key
 from thermodb.storage.operational import OperationalStore, open_store
+
+if TYPE_CHECKING:
+    from thermodb.nl.engine import Answer, NLEngine
+    from thermodb.tiers.migration import PassReport
 
 __all__ = ["Database", "open"]
 
@@ -33,9 +42,17 @@ class Database:
         self.catalog = Catalog(self.store)
         self.router = Router()
         self._ingestor = Ingestor(self.catalog, self.store, self.router)
+        from thermodb.tiers.manager import Tiers
+
+        self.thermal = Tiers.from_settings(self.store, self.catalog, self.settings)
+        self._ingestor.write_hooks.append(self.thermal.on_write)
+        self.thermal.recover()
+        if self.settings.migrate_every:
+            self.thermal.start(self.settings.migrate_every)
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
+        self.thermal.close()
         self.store.dispose()
 
     def __enter__(self) -> Database:
@@ -74,8 +91,10 @@ class Database:
     def delete(self, collection: str, key: Any) -> bool:
         """Delete the record with this key; False if there was none."""
         coll = self.catalog.get(collection)
+        value = coerce_key(coll, key)
         with self.store.begin() as conn:
-            return self.store.delete_keys(conn, coll, [coerce_key(coll, key)]) > 0
+            warm = self.store.delete_keys(conn, coll, [value]) > 0
+            return self.thermal.on_delete(conn, coll, value) or warm
 
     def drop(self, collection: str) -> None:
         """Remove a collection, its records and its schema."""
@@ -83,6 +102,9 @@ class Database:
         with self.store.begin() as conn:
             self.store.drop_table(conn, collection)
             self.catalog.remove(conn, collection)
+            cold_files = self.thermal.on_drop(conn, collection)
+        for location in cold_files:
+            self.thermal.cold.delete(location)
 
     # -- reading --------------------------------------------------------------------------
     def collections(self) -> list[Collection]:
@@ -97,20 +119,13 @@ class Database:
 
         table = self.store.table(coll)
         with self.store.read() as conn:
-            return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            warm = int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+        return warm + self.thermal.cold_rows(collection)
 
     def get(self, collection: str, key: Any) -> dict[str, Any] | None:
-        """The record with this key, or None."""
+        """The record with this key, or None: from the cache, the operational store or cold."""
         coll = self.catalog.get(collection)
-        value = coerce_key(coll, key)
-        table = self.store.table(coll)
-        key_column = coll.fields[coll.key_field or ""].column
-        assert key_column is not None
-        with self.store.read() as conn:
-            row = (
-                conn.execute(table.select().where(table.c[key_column] == value)).mappings().first()
-            )
-        return None if row is None else row_to_record(coll, row)
+        return self.thermal.get(coll, coerce_key(coll, key))
 
     def get_or_raise(self, collection: str, key: Any) -> dict[str, Any]:
         record = self.get(collection, key)
@@ -118,12 +133,67 @@ class Database:
             raise NotFoundError(f"no record with key {key!r} in {collection!r}")
         return record
 
+    # -- tiers ----------------------------------------------------------------------------
+    def tiers(self) -> list[dict[str, Any]]:
+        """Every collection's rows by tier, with sizes, and the hot cache's hit rate."""
+        return self.thermal.overview()
+
+    def explain_tiers(self, collection: str, now: datetime | None = None) -> dict[str, Any]:
+        """Why each segment of a collection is where it is, and what would move it next."""
+        return self.thermal.explain(collection, now)
+
+    def migrate(self, now: datetime | None = None, *, dry_run: bool = False) -> PassReport:
+        """Run one migration pass as if at ``now``: demote, promote, delete, clean up."""
+        return self.thermal.migrate(now, dry_run=dry_run)
+
     def describe(self, collection: str) -> dict[str, Any]:
         """What `describe` shows: fields, types, null fractions, examples, roles, history."""
         from thermodb.catalog.describe import describe
 
         coll = self.catalog.get(collection)
         return describe(coll, rows=self.count(collection))
+
+    # -- querying -------------------------------------------------------------------------
+    @cached_property
+    def planner(self) -> Planner:
+        """The query planner (created on first use); the only thing that runs queries."""
+        return Planner(self.catalog, self.store)
+
+    def query(
+        self, spec: QuerySpec | Mapping[str, Any] | str, *, max_rows: int | None = None
+    ) -> Result:
+        """Run a QuerySpec (or its dict / JSON form); ``max_rows`` caps a listing."""
+        parsed = parse_spec(spec)
+        self.thermal.planner = self.planner
+        across = self.thermal.query(parsed, max_rows)  # None unless cold segments are read
+        return across if across is not None else self.planner.run(parsed, max_rows=max_rows)
+
+    @cached_property
+    def nl(self) -> NLEngine:
+        """The natural-language engine (created on first use)."""
+        from thermodb.nl.engine import NLEngine
+
+        return NLEngine(self)
+
+    def ask(
+        self,
+        question: str,
+        now: datetime | None = None,
+        conversation: str | None = None,
+        *,
+        transform: Callable[[QuerySpec], QuerySpec] | None = None,
+    ) -> Answer:
+        """Answer a question in plain English (see docs/nl.md); ``transform`` sees every
+        QuerySpec before it runs (the gateway's grants and row filters)."""
+        return self.nl.ask(question, now=now, conversation=conversation, transform=transform)
+
+    def sql(
+        self, text: str, *, max_rows: int | None = None, timeout: float | None = None
+    ) -> Result:
+        """Run one read-only SELECT over the collections (anything else: UnsafeSQLError)."""
+        from thermodb.query.sql import run_sql
+
+        return run_sql(self.planner, text, max_rows=max_rows, timeout=timeout)
 
 
 def _sources(data: Any) -> list[Any]:

@@ -7,6 +7,7 @@ dotted path to a leaf inside a nested object (stored inside its top-level JSON c
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,6 +70,64 @@ class Field(BaseModel):
                 cats[value] = 1
             else:
                 self.categories = None
+
+    def observe_many(self, values: list[Any], absent: int = 0) -> None:
+        """:meth:`observe` each value (None counts as a null), for a whole batch at once.
+
+        ``absent`` of the None values stand for records without the field (not counted).
+        Ingest calls this once per field and batch: counting with C-level helpers instead
+        of a Python call per value is what keeps statistics off the ingest hot path. The
+        result equals observing the values one by one, in order.
+        """
+        nones = values.count(None)
+        nulls = nones - absent
+        present = [v for v in values if v is not None] if nones else values
+        if nulls:
+            self.nulls += nulls
+        if not present:
+            return
+        self.present += len(present)
+        if len(self.examples) < MAX_EXAMPLES:
+            self._add_examples(present)
+        if self.categories is not None:
+            self._count_categories(present)
+
+    def _add_examples(self, values: list[Any]) -> None:
+        try:
+            distinct: Any = dict.fromkeys(values)
+        except TypeError:  # dicts and lists are never examples
+            distinct = dict.fromkeys(v for v in values if not isinstance(v, dict | list))
+        examples = self.examples
+        for value in distinct:
+            if isinstance(value, dict | list):
+                continue
+            shown = (
+                iso(value)
+                if isinstance(value, datetime)
+                else (value if not isinstance(value, str) else value[:80])
+            )
+            if shown not in examples:
+                examples.append(shown)
+                if len(examples) >= MAX_EXAMPLES:
+                    return
+
+    def _count_categories(self, values: list[Any]) -> None:
+        try:
+            counts = Counter(values)
+        except TypeError:
+            counts = Counter(v for v in values if isinstance(v, str))
+        cats = self.categories
+        assert cats is not None
+        for value, n in counts.items():
+            if not isinstance(value, str):
+                continue
+            if value in cats:
+                cats[value] += n
+            elif len(cats) < MAX_CATEGORIES and len(value) <= 80:
+                cats[value] = n
+            else:
+                self.categories = None
+                return
 
 
 class SchemaChange(BaseModel):

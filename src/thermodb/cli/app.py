@@ -36,7 +36,11 @@ err_console = Console(stderr=True)
 COMMAND_MODULES = [
     "thermodb.cli.ingest",
     "thermodb.cli.collections",
+    "thermodb.cli.query",
     "thermodb.cli.demo",
+    "thermodb.cli.tiers",
+    "thermodb.cli.ask",
+    "thermodb.cli.server",
 ]
 """Modules that add commands to ``app`` when imported; add a line to add a topic."""
 

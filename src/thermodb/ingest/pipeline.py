@@ -27,20 +27,30 @@ from thermodb.ingest.inference import (
     choose_key_field,
     choose_kind,
     choose_time_field,
-    epoch_to_datetime,
     looks_like_time_name,
-    parse_timestamp,
 )
 from thermodb.ingest.readers import Format, Item, read_records
 from thermodb.ingest.routing import RouteDecision, Router
-from thermodb.ingest.validation import Limits, RecordProblem, check_record
-from thermodb.storage.columns import format_timestamp
+from thermodb.ingest.validation import Limits, RecordChecker, RecordProblem
+from thermodb.ingest.values import (
+    NULL,
+    STABLE,
+    Column,
+    columns_from_typed,
+    keep_rows,
+    leaves_type,
+    storage_rows,
+    time_of,
+    type_columns,
+    typed_value,
+)
 from thermodb.storage.operational import OperationalStore
 
 __all__ = ["IngestOptions", "IngestReport", "Ingestor", "Rejection"]
 
 OnError = Literal["fail", "skip"]
 Progress = Callable[[int, int], None]
+WriteHook = Callable[[Connection, Collection, Sequence[str], Sequence[Sequence[Any]]], None]
 MAX_REPORTED_REJECTIONS = 100
 
 
@@ -129,6 +139,8 @@ class Ingestor:
         self.catalog = catalog
         self.store = store
         self.router = router
+        self.write_hooks: list[WriteHook] = []
+        """Called after each batch is written, inside the ingest transaction (tiers use it)."""
 
     def ingest(
         self, sources: Sequence[Any], options: IngestOptions, progress: Progress | None = None
@@ -163,12 +175,14 @@ class _Call:
         self.catalog = ingestor.catalog
         self.store = ingestor.store
         self.router = ingestor.router
+        self.write_hooks = ingestor.write_hooks
         self.options = options
         self.progress = progress
         self.report = IngestReport()
         self.pending: dict[str, Collection] = {}
         self._reject_out: IO[bytes] | None = None
         self._bytes = 0
+        self._checker = RecordChecker(options.limits)
 
     def close(self) -> None:
         if self._reject_out is not None:
@@ -184,7 +198,7 @@ class _Call:
 
     def _batch(self, conn: Connection, label: str, batch: list[Item]) -> None:
         groups: dict[str, list[tuple[Item, list[tuple[str, Any]]]]] = defaultdict(list)
-        limits = self.options.limits
+        check = self._checker.check
         for item in batch:
             self.report.received += 1
             self._bytes += item.size
@@ -192,7 +206,7 @@ class _Call:
                 self._reject(label, item, item.error)
                 continue
             try:
-                leaves = check_record(item.record, limits, item.size)
+                leaves = check(item.record, item.size)
             except RecordProblem as problem:
                 self._reject(label, item, str(problem))
                 continue
@@ -286,54 +300,97 @@ class _Call:
         self.pending.pop(name, None)
         is_new = existing is None
         strict = not is_new and coll.evolution != "evolve"
-        planned: dict[str, FieldType] = {}
-        accepted: list[tuple[Item, _Typed, list[tuple[str, Any]]]] = []
-        for item, leaves in rows:
-            typed = self._type_record(label, item, coll, planned, strict)
-            if typed is not None:
-                accepted.append((item, typed, leaves))
-        if not accepted:
+        current = {path: f.type for path, f in coll.fields.items()}
+        if strict:
+            planned, items, leaves, columns = self._type_strict(label, rows, coll, current)
+        else:
+            items = [item for item, _ in rows]
+            leaves = [lv for _, lv in rows]
+            columns = type_columns([item.record for item in items], current)
+            planned = _planned(columns, coll, items)
+        if not items:
             return
-        self._evolve(conn, coll, planned, is_new, [a[0].record for a in accepted])
-        self._check_keys(label, coll, accepted)
-        columns = [f.column for f in coll.top_fields() if f.column]
-        by_column = {f.column: f for f in coll.top_fields()}
-        converters = [_converter(by_column[c].type, self.store) for c in columns]
-        paths = [by_column[c].path for c in columns]
-        out = []
-        for _item, typed, _leaves in accepted:
-            out.append(
-                tuple(
-                    conv(typed[p]) if p in typed else None
-                    for p, conv in zip(paths, converters, strict=True)
-                )
-            )
+        self._evolve(conn, coll, planned, is_new, [item.record for item in items])
+        self._check_keys(label, coll, items, leaves, columns)
+        if not items:
+            return
+        top = [f for f in coll.top_fields() if f.column]
+        table_columns = [f.column for f in top if f.column]
+        out = storage_rows(top, {c.key: c for c in columns}, len(items), self.store)
         key = coll.fields.get(coll.key_field) if coll.key_field else None
         self.store.insert_rows(
-            conn, coll, columns, out, upsert_on=key.column if key is not None else None
+            conn, coll, table_columns, out, upsert_on=key.column if key is not None else None
         )
-        self._observe(coll, accepted)
+        for hook in self.write_hooks:
+            hook(conn, coll, table_columns, out)
+        self._observe(coll, columns, leaves)
         if is_new and name not in self.report.created:
             self.report.created.append(name)
         self.catalog.save(conn, coll)
         self.report.written += len(out)
         self.report.collections[name] = self.report.collections.get(name, 0) + len(out)
 
+    def _type_strict(
+        self,
+        label: str,
+        rows: list[tuple[Item, list[tuple[str, Any]]]],
+        coll: Collection,
+        current: dict[str, FieldType],
+    ) -> tuple[dict[str, FieldType], list[Item], list[list[tuple[str, Any]]], list[Column]]:
+        """Type record by record, refusing what a frozen or discarding schema does not fit."""
+        planned: dict[str, FieldType] = {}
+        items: list[Item] = []
+        leaves: list[list[tuple[str, Any]]] = []
+        typed_records: list[_Typed] = []
+        for item, item_leaves in rows:
+            typed = self._type_record(label, item, coll, planned, True, current)
+            if typed is not None:
+                items.append(item)
+                leaves.append(item_leaves)
+                typed_records.append(typed)
+        return planned, items, leaves, columns_from_typed(typed_records, current)
+
     def _type_record(
-        self, label: str, item: Item, coll: Collection, planned: dict[str, FieldType], strict: bool
+        self,
+        label: str,
+        item: Item,
+        coll: Collection,
+        planned: dict[str, FieldType],
+        strict: bool,
+        current: dict[str, FieldType],
     ) -> _Typed | None:
-        """Type every top-level value; widen ``planned`` (or refuse, for strict modes)."""
+        """Type every top-level value; widen ``planned`` (or refuse, for strict modes).
+
+        Collections that evolve are typed a column at a time (:func:`type_columns`); this
+        record-at-a-time path serves the strict modes, whose refusals are per record.
+        ``current`` is each field's type as this batch has widened it so far (the schema's
+        type overlaid with ``planned``); the two fast paths give what :func:`typed_value`
+        would, without its calls.
+        """
         typed: _Typed = {}
+        stable = STABLE
         for key, value in item.record.items():
+            if value is None:
+                typed[key] = NULL
+                continue
+            cur = current.get(key)
+            fits = stable.get((type(value), cur))
+            if fits is not None:
+                typed[key] = (fits, value)
+                continue
+            if cur is FieldType.TIMESTAMP and type(value) is str:
+                moment = time_of(value)
+                if moment is not None:
+                    typed[key] = (FieldType.TIMESTAMP, moment)
+                    continue
             f = coll.fields.get(key)
-            current = planned.get(key) or (f.type if f else None)
-            vt, parsed = _typed_value(
-                value, current, f is None and key not in planned and looks_like_time_name(key)
+            vt, parsed = typed_value(
+                value, cur, f is None and key not in planned and looks_like_time_name(key)
             )
             if vt is None:
-                typed[key] = (FieldType.TEXT, None)
+                typed[key] = NULL
                 continue
-            target = widen(current, vt) if current is not None else vt
+            target = widen(cur, vt) if cur is not None else vt
             if strict and (f is None or target is not f.type):
                 problem = (
                     f"field {key!r} is not in the schema of {coll.name!r}"
@@ -348,7 +405,7 @@ class _Call:
                     return None
                 self._reject(label, item, f"{problem} (the collection is frozen)", schema=True)
                 return None
-            planned[key] = target
+            planned[key] = current[key] = target
             typed[key] = (vt, parsed)
         if not typed:
             self._reject(
@@ -409,130 +466,78 @@ class _Call:
         self,
         label: str,
         coll: Collection,
-        accepted: list[tuple[Item, _Typed, list[tuple[str, Any]]]],
+        items: list[Item],
+        leaves: list[list[tuple[str, Any]]],
+        columns: list[Column],
     ) -> None:
+        """Reject records whose key is missing, null or not a scalar (dropping their rows)."""
         if not coll.key_field:
             return
-        keep = []
-        for entry in accepted:
-            value = entry[1].get(coll.key_field, (None, None))[1]
-            if value is None or isinstance(value, dict | list):
-                self._reject(
-                    label,
-                    entry[0],
-                    f"the key field {coll.key_field!r} of "
-                    f"{coll.name!r} is missing, null or not a scalar",
-                )
-                continue
-            keep.append(entry)
-        accepted[:] = keep
+        column = next((c for c in columns if c.key == coll.key_field), None)
+        values = column.values if column is not None else [None] * len(items)
+        bad = [i for i, v in enumerate(values) if v is None or isinstance(v, dict | list)]
+        if not bad:
+            return
+        for i in bad:
+            self._reject(
+                label,
+                items[i],
+                f"the key field {coll.key_field!r} of "
+                f"{coll.name!r} is missing, null or not a scalar",
+            )
+        refused = set(bad)
+        keep = [i for i in range(len(items)) if i not in refused]
+        items[:] = [items[i] for i in keep]
+        leaves[:] = [leaves[i] for i in keep]
+        keep_rows(columns, keep, [item.record for item in items])
 
     def _observe(
-        self, coll: Collection, accepted: list[tuple[Item, _Typed, list[tuple[str, Any]]]]
+        self, coll: Collection, columns: list[Column], leaves: list[list[tuple[str, Any]]]
     ) -> None:
-        """Update field statistics and nested-leaf types from the rows just written."""
+        """Update field statistics and nested-leaf types from the rows just written.
+
+        Values are counted in one call per field, which gives the same statistics as
+        observing them one by one. A nested leaf's field appears with its first non-null
+        value (its nulls count from then on).
+        """
         fields = coll.fields
-        for _item, typed, leaves in accepted:
-            for key, (_vt, value) in typed.items():
-                f = fields.get(key)
-                if f is None:
-                    continue
-                if value is None:
-                    f.nulls += 1
-                else:
-                    f.observe(value)
-            for path, value in leaves:
-                vt = _leaf_type(value)
-                f = fields.get(path)
-                if vt is None:
-                    if f is not None:
-                        f.nulls += 1
-                    continue
-                if f is None:
-                    f = fields[path] = Field(path=path, type=vt, since_version=coll.schema_version)
-                elif f.type is not vt:
-                    f.type = widen(f.type, vt)
-                f.observe(value)
-        coll.records += len(accepted)
-
-
-def _typed_value(
-    value: Any, current: FieldType | None, time_name: bool
-) -> tuple[FieldType | None, Any]:
-    """The type of one value given the field's current type, and its parsed form."""
-    t = type(value)
-    if t is str:
-        if current is FieldType.TEXT or current is FieldType.JSON:
-            return current, value
-        if value[:1].isdigit() and len(value) >= 10:
-            parsed = parse_timestamp(value)
-            if parsed is not None:
-                return FieldType.TIMESTAMP, parsed
-        return FieldType.TEXT, value
-    if t is bool:
-        return FieldType.BOOL, value
-    if t is int or t is float:
-        if current is FieldType.TIMESTAMP or (current is None and time_name):
-            moment = epoch_to_datetime(value)
-            if moment is not None:
-                return FieldType.TIMESTAMP, moment
-        return (FieldType.INT if t is int else FieldType.FLOAT), value
-    if value is None:
-        return None, None
-    if t is dict or t is list:
-        return FieldType.JSON, value
-    if isinstance(value, datetime):
-        return FieldType.TIMESTAMP, value if value.tzinfo else value.replace(tzinfo=UTC)
-    return FieldType.TEXT, str(value)
-
-
-def _leaf_type(value: Any) -> FieldType | None:
-    vt, _ = _typed_value(value, None, False)
-    return vt
-
-
-def _converter(ftype: FieldType, store: OperationalStore) -> Callable[[tuple[FieldType, Any]], Any]:
-    """A function from (value type, parsed value) to the column's storage form."""
-    ts = store.timestamp_value
-
-    def same(tv: tuple[FieldType, Any]) -> Any:
-        return tv[1]
-
-    def as_float(tv: tuple[FieldType, Any]) -> Any:
-        return None if tv[1] is None else float(tv[1])
-
-    def as_text(tv: tuple[FieldType, Any]) -> Any:
-        vt, v = tv
-        if v is None or vt is FieldType.TEXT:
-            return v
-        if vt is FieldType.BOOL:
-            return "true" if v else "false"
-        if vt is FieldType.TIMESTAMP:
-            return format_timestamp(v)
-        if vt is FieldType.JSON:
-            return orjson.dumps(v).decode()
-        return str(v)
-
-    def as_timestamp(tv: tuple[FieldType, Any]) -> Any:
-        return None if tv[1] is None else ts(tv[1])
-
-    def as_json(tv: tuple[FieldType, Any]) -> Any:
-        vt, v = tv
-        if v is None:
-            return None
-        if vt is FieldType.TIMESTAMP:
-            v = format_timestamp(v)
-        return orjson.dumps(v).decode()
-
-    return {
-        FieldType.BOOL: same,
-        FieldType.INT: same,
-        FieldType.FLOAT: as_float,
-        FieldType.TEXT: as_text,
-        FieldType.TIMESTAMP: as_timestamp,
-        FieldType.JSON: as_json,
-    }[ftype]
+        for column in columns:
+            f = fields.get(column.key)
+            if f is not None:
+                f.observe_many(column.values, absent=column.absent)
+        nested: dict[str, list[Any]] = {}
+        for row in leaves:
+            for path, value in row:
+                values = nested.get(path)
+                if values is None:
+                    if value is None and path not in fields:
+                        continue
+                    values = nested[path] = []
+                values.append(value)
+        for path, values in nested.items():
+            f = fields.get(path)
+            vt = leaves_type(values, f.type if f is not None else None)
+            if f is None:
+                f = fields[path] = Field(path=path, type=vt, since_version=coll.schema_version)
+            elif f.type is not vt:
+                f.type = vt
+            f.observe_many(values)
+        coll.records += len(leaves)
 
 
 def _roles_note(coll: Collection) -> str:
     return f"created as {coll.kind}; key {coll.key_field or '-'}; time {coll.time_field or '-'}"
+
+
+def _planned(columns: list[Column], coll: Collection, items: list[Item]) -> dict[str, FieldType]:
+    """Fields this batch adds or widens, in the order their first values arrived."""
+    changes = []
+    for c in columns:
+        if c.type is None:
+            continue
+        f = coll.fields.get(c.key)
+        if f is None or f.type is not c.type:
+            position = list(items[c.first].record).index(c.key)
+            changes.append((c.first, position, c.key, c.type))
+    changes.sort()
+    return {key: ftype for _, _, key, ftype in changes}

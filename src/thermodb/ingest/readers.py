@@ -112,17 +112,20 @@ def _read_stream(stream: IO[bytes], fmt: Format, label: str) -> Iterator[Item]:
 
 
 def _read_ndjson(stream: IO[bytes], label: str) -> Iterator[Item]:
+    loads, invalid = orjson.loads, orjson.JSONDecodeError
     for line_no, line in enumerate(stream, 1):
-        text = line.strip()
-        if not text:
-            continue
         try:
-            yield Item(line_no, orjson.loads(text), size=len(line))
-        except orjson.JSONDecodeError as exc:
+            record = loads(line)  # orjson skips the surrounding whitespace itself
+        except invalid as exc:
+            text = line.strip()
+            if not text:
+                continue
             if line_no == 1 and text in (b"{", b"["):
                 yield from _read_whole_document(text + stream.read(_WHOLE_DOCUMENT_LIMIT), label)
                 return
             yield Item(line_no, error=f"invalid JSON: {exc}", size=len(line))
+            continue
+        yield Item(line_no, record, None, len(line))
 
 
 def _read_whole_document(data: bytes, label: str) -> Iterator[Item]:

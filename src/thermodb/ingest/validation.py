@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Limits", "RecordProblem", "check_record"]
+__all__ = ["Limits", "RecordChecker", "RecordProblem", "check_record"]
 
 
 @dataclass(frozen=True)
@@ -32,36 +32,47 @@ def check_record(record: Any, limits: Limits, known_size: int = 0) -> list[tuple
 
     Raises RecordProblem with a message that says what to fix.
     """
-    if not isinstance(record, dict):
-        kind = "array" if isinstance(record, list) else type(record).__name__
-        raise RecordProblem(f"a record must be a JSON object, not a {kind}")
-    if not record:
-        raise RecordProblem("the record is empty ({}); there is nothing to store")
-    if len(record) > limits.max_fields:
-        raise RecordProblem(
-            f"the record has {len(record)} fields; the limit is {limits.max_fields}"
-        )
-    leaves: list[tuple[str, Any]] = []
-    size = _walk(record, "", 1, limits, leaves)
-    if max(size, known_size) > limits.max_record_bytes:
-        raise RecordProblem(
-            f"the record is about {max(size, known_size):,} bytes; the limit is "
-            f"{limits.max_record_bytes:,} (store large blobs elsewhere and "
-            "keep a reference)"
-        )
-    return leaves
+    return RecordChecker(limits).check(record, known_size)
 
 
-def _walk(
-    obj: dict[str, Any], prefix: str, depth: int, limits: Limits, leaves: list[tuple[str, Any]]
-) -> int:
-    if depth > limits.max_depth:
-        raise RecordProblem(
-            f"the record nests deeper than {limits.max_depth} levels "
-            f"(at {prefix.rstrip('.') or 'the top'})"
-        )
-    size = 2
-    for key, value in obj.items():
+class RecordChecker:
+    """Checks records against one set of limits, remembering field names already accepted.
+
+    Records of one source repeat the same few names, so a name is checked once per checker
+    (a set lookup after that): the walk is on the hot path of every ingest.
+    """
+
+    MAX_REMEMBERED_NAMES = 10_000
+    """Names kept as accepted; beyond this they are checked each time (memory stays flat)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._names: set[str] = set()
+
+    def check(self, record: Any, known_size: int = 0) -> list[tuple[str, Any]]:
+        """Validate one record; return its nested leaves as (dotted path, value)."""
+        limits = self.limits
+        if not isinstance(record, dict):
+            kind = "array" if isinstance(record, list) else type(record).__name__
+            raise RecordProblem(f"a record must be a JSON object, not a {kind}")
+        if not record:
+            raise RecordProblem("the record is empty ({}); there is nothing to store")
+        if len(record) > limits.max_fields:
+            raise RecordProblem(
+                f"the record has {len(record)} fields; the limit is {limits.max_fields}"
+            )
+        leaves: list[tuple[str, Any]] = []
+        size = self._walk(record, "", 1, leaves)
+        if size > limits.max_record_bytes or known_size > limits.max_record_bytes:
+            raise RecordProblem(
+                f"the record is about {max(size, known_size):,} bytes; the limit is "
+                f"{limits.max_record_bytes:,} (store large blobs elsewhere and "
+                "keep a reference)"
+            )
+        return leaves
+
+    def _check_name(self, key: Any, prefix: str) -> None:
+        limits = self.limits
         if not isinstance(key, str) or not key:
             raise RecordProblem(
                 f"field names must be non-empty strings (got {key!r} in "
@@ -77,41 +88,58 @@ def _walk(
                 f"field name {key!r} contains '.' or a control character; "
                 "'.' addresses nested fields, so rename it"
             )
-        size += len(key) + 4
-        t = type(value)
-        if t is str:
-            size += len(value)
-        elif t is dict:
-            if prefix or value:
-                size += _walk(value, f"{prefix}{key}.", depth + 1, limits, leaves)
-            if prefix and not value:
-                leaves.append((f"{prefix}{key}", value))
-            continue
-        elif t is list:
-            size += _walk_list(value, f"{prefix}{key}", depth + 1, limits)
-        elif t is float and not math.isfinite(value):
+        if len(self._names) < self.MAX_REMEMBERED_NAMES:
+            self._names.add(key)
+
+    def _walk(
+        self, obj: dict[str, Any], prefix: str, depth: int, leaves: list[tuple[str, Any]]
+    ) -> int:
+        if depth > self.limits.max_depth:
             raise RecordProblem(
-                f"field {prefix}{key} is {value}, which JSON cannot hold; send null instead"
+                f"the record nests deeper than {self.limits.max_depth} levels "
+                f"(at {prefix.rstrip('.') or 'the top'})"
             )
-        else:
-            size += 8
-        if prefix:
-            leaves.append((f"{prefix}{key}", value))
-    return size
+        names = self._names
+        size = 2
+        for key, value in obj.items():
+            if key not in names:
+                self._check_name(key, prefix)
+            size += len(key) + 4
+            t = type(value)
+            if t is str:
+                size += len(value)
+            elif t is dict:
+                if prefix or value:
+                    size += self._walk(value, f"{prefix}{key}.", depth + 1, leaves)
+                if prefix and not value:
+                    leaves.append((f"{prefix}{key}", value))
+                continue
+            elif t is list:
+                size += self._walk_list(value, f"{prefix}{key}", depth + 1)
+            elif t is float and not math.isfinite(value):
+                raise RecordProblem(
+                    f"field {prefix}{key} is {value}, which JSON cannot hold; send null instead"
+                )
+            else:
+                size += 8
+            if prefix:
+                leaves.append((f"{prefix}{key}", value))
+        return size
 
-
-def _walk_list(items: list[Any], path: str, depth: int, limits: Limits) -> int:
-    if depth > limits.max_depth:
-        raise RecordProblem(f"the record nests deeper than {limits.max_depth} levels (at {path})")
-    size = 2
-    for item in items:
-        t = type(item)
-        if t is str:
-            size += len(item) + 3
-        elif t is dict:
-            size += _walk(item, f"{path}[].", depth + 1, limits, [])
-        elif t is list:
-            size += _walk_list(item, path, depth + 1, limits)
-        else:
-            size += 8
-    return size
+    def _walk_list(self, items: list[Any], path: str, depth: int) -> int:
+        if depth > self.limits.max_depth:
+            raise RecordProblem(
+                f"the record nests deeper than {self.limits.max_depth} levels (at {path})"
+            )
+        size = 2
+        for item in items:
+            t = type(item)
+            if t is str:
+                size += len(item) + 3
+            elif t is dict:
+                size += self._walk(item, f"{path}[].", depth + 1, [])
+            elif t is list:
+                size += self._walk_list(item, path, depth + 1)
+            else:
+                size += 8
+        return size

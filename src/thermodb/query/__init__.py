@@ -1,5 +1,6 @@
 """Queries: the typed QuerySpec, the planner that runs it, and read-only SQL."""
 
+from thermodb.query.result import Result
 from thermodb.query.spec import (
     Aggregate,
     And,
@@ -23,5 +24,6 @@ __all__ = [
     "Or",
     "OrderKey",
     "QuerySpec",
+    "Result",
     "TimeRange",
 ]

@@ -52,11 +52,13 @@ Op = Literal[
     "is_null",
     "not_null",
     "between",
+    "is_empty",
+    "not_empty",
 ]
 Bucket = Literal["minute", "hour", "day", "week", "month", "year"]
 AggregateFn = Literal["count", "count_distinct", "sum", "avg", "min", "max", "percentile"]
 
-_NO_VALUE: frozenset[str] = frozenset({"is_null", "not_null"})
+_NO_VALUE: frozenset[str] = frozenset({"is_null", "not_null", "is_empty", "not_empty"})
 _LIST_VALUE: frozenset[str] = frozenset({"in", "not_in"})
 
 
@@ -65,9 +67,11 @@ class _Strict(BaseModel):
 
 
 class Condition(_Strict):
-    """``field op value``. ``contains`` is a case-insensitive substring match;
-    ``is_null`` also matches a missing field; text ``=`` compares exactly (the NL engine
-    resolves case before it builds a spec)."""
+    """``field op value``. ``contains`` and ``starts_with`` are case-insensitive;
+    ``is_null`` also matches a missing field; ``is_empty`` matches null, missing, an empty
+    string and an empty list or object ("X without a Y"), ``not_empty`` the rest; text
+    ``=`` compares exactly (the NL engine resolves case before it builds a spec). A missing
+    value fails every comparison except ``!=``, ``not_in``, ``is_null`` and ``is_empty``."""
 
     field: str = Field(min_length=1, max_length=300)
     op: Op

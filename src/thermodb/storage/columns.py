@@ -24,9 +24,11 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 def format_timestamp(value: datetime) -> str:
     """The canonical text of a timestamp: UTC, microseconds, ``Z``."""
-    if value.tzinfo is not None and value.utcoffset():
-        value = value.astimezone(UTC)
-    return value.strftime(TIMESTAMP_FORMAT)
+    if value.tzinfo is not None:
+        if value.utcoffset():
+            value = value.astimezone(UTC)
+        value = value.replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds") + "Z"  # = TIMESTAMP_FORMAT, faster
 
 
 class UtcTimestamp(TypeDecorator[datetime]):

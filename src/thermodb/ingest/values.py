@@ -1,0 +1,325 @@
+"""Typing ingested values and converting them to storage form, a batch column at a time.
+
+This is the ingest hot path. A batch's records become one list per top-level field. A
+field whose values all have one Python type that fits its current type (text in a text
+field, ints in an int or float field...) is typed by one ``set(map(type, ...))`` with no
+per-value work; time strings in a timestamp field are parsed in one comprehension; anything
+else (a new field, mixed types, a widening) goes value by value through
+:func:`typed_value`. Either way the result is what typing the records one at a time, in
+order, gives: the same value types, the same widened field types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from itertools import chain, repeat
+from operator import methodcaller
+from typing import Any
+
+import orjson
+
+from thermodb.catalog.model import Field
+from thermodb.catalog.types import FieldType, widen
+from thermodb.ingest.inference import epoch_to_datetime, looks_like_time_name, parse_timestamp
+from thermodb.storage.columns import format_timestamp
+from thermodb.storage.operational import OperationalStore
+
+__all__ = [
+    "NULL",
+    "STABLE",
+    "Column",
+    "columns_from_typed",
+    "leaf_type",
+    "leaves_type",
+    "storage_rows",
+    "time_of",
+    "type_columns",
+    "typed_value",
+]
+
+Typed = tuple[FieldType, Any]
+Converter = Callable[[FieldType, Any], Any]
+NULL: Typed = (FieldType.TEXT, None)
+"""How a null value is typed (it never changes a field's type)."""
+_NONE_TYPE = type(None)
+
+STABLE: dict[tuple[type, FieldType | None], FieldType] = {
+    (str, FieldType.TEXT): FieldType.TEXT,
+    (str, FieldType.JSON): FieldType.JSON,
+    (bool, FieldType.BOOL): FieldType.BOOL,
+    (bool, FieldType.TEXT): FieldType.BOOL,
+    (bool, FieldType.JSON): FieldType.BOOL,
+    (int, FieldType.INT): FieldType.INT,
+    (int, FieldType.FLOAT): FieldType.INT,
+    (int, FieldType.TEXT): FieldType.INT,
+    (int, FieldType.JSON): FieldType.INT,
+    (float, FieldType.FLOAT): FieldType.FLOAT,
+    (float, FieldType.TEXT): FieldType.FLOAT,
+    (float, FieldType.JSON): FieldType.FLOAT,
+    (dict, FieldType.JSON): FieldType.JSON,
+    (list, FieldType.JSON): FieldType.JSON,
+}
+"""(Python type, field type) → the value's type, where the field keeps its type and the
+value is stored as it is: what :func:`typed_value` returns for these, precomputed."""
+_LEAF_TYPES: dict[type, FieldType] = {
+    bool: FieldType.BOOL,
+    int: FieldType.INT,
+    float: FieldType.FLOAT,
+    dict: FieldType.JSON,
+    list: FieldType.JSON,
+}
+_PLAIN = frozenset({FieldType.BOOL, FieldType.INT, FieldType.FLOAT, FieldType.TEXT})
+"""Column types whose values of the same type are stored as they are."""
+
+
+# -- one value ------------------------------------------------------------------------------
+def typed_value(
+    value: Any, current: FieldType | None, time_name: bool
+) -> tuple[FieldType | None, Any]:
+    """The type of one value given the field's current type, and its parsed form."""
+    t = type(value)
+    if t is str:
+        if current is FieldType.TEXT or current is FieldType.JSON:
+            return current, value
+        if value[:1].isdigit() and len(value) >= 10:
+            parsed = parse_timestamp(value)
+            if parsed is not None:
+                return FieldType.TIMESTAMP, parsed
+        return FieldType.TEXT, value
+    if t is bool:
+        return FieldType.BOOL, value
+    if t is int or t is float:
+        if current is FieldType.TIMESTAMP or (current is None and time_name):
+            moment = epoch_to_datetime(value)
+            if moment is not None:
+                return FieldType.TIMESTAMP, moment
+        return (FieldType.INT if t is int else FieldType.FLOAT), value
+    if value is None:
+        return None, None
+    if t is dict or t is list:
+        return FieldType.JSON, value
+    if isinstance(value, datetime):
+        return FieldType.TIMESTAMP, value if value.tzinfo else value.replace(tzinfo=UTC)
+    return FieldType.TEXT, str(value)
+
+
+def leaf_type(value: Any) -> FieldType | None:
+    """The type of a nested leaf's value (leaves never read numbers as epoch times)."""
+    vt, _ = typed_value(value, None, False)
+    return vt
+
+
+def time_of(text: str) -> datetime | None:
+    """The moment a string names, as :func:`typed_value` reads strings."""
+    if text[:1].isdigit() and len(text) >= 10:
+        return parse_timestamp(text)
+    return None
+
+
+def leaves_type(values: list[Any], current: FieldType | None) -> FieldType:
+    """The type of a nested leaf after these values: ``current`` widened by each in turn."""
+    kinds = set(map(type, values))
+    kinds.discard(_NONE_TYPE)
+    if len(kinds) == 1 and current is not None:
+        (pt,) = kinds
+        if pt is str and current is FieldType.TEXT:
+            return current
+        only = _LEAF_TYPES.get(pt)
+        if only is not None:  # one type whose values all type alike: widen once
+            return widen(current, only)
+    t = current
+    for value in values:
+        if t is FieldType.JSON:
+            break
+        if value is None:
+            continue
+        pt = type(value)
+        if pt is str:
+            if t is FieldType.TEXT:
+                continue
+            vt: FieldType | None = FieldType.TIMESTAMP if time_of(value) else FieldType.TEXT
+        else:
+            vt = _LEAF_TYPES.get(pt) or leaf_type(value)
+        assert vt is not None
+        t = vt if t is None else widen(t, vt)
+    assert t is not None, "a leaf's values start with a non-null one"
+    return t
+
+
+# -- a batch, column by column --------------------------------------------------------------
+@dataclass(slots=True)
+class Column:
+    """One top-level field's values in a batch, typed."""
+
+    key: str
+    values: list[Any]
+    """The parsed value of each row; None where the field is null or absent."""
+    kinds: list[FieldType | None] | None
+    """Each row's value type; None when every non-null value has the type ``kind``."""
+    kind: FieldType | None
+    type: FieldType | None
+    """The field's type after this batch (None: a new field that held only nulls)."""
+    first: int
+    """The row of the first non-null value (-1: none)."""
+    absent: int
+    """Rows without the field at all (the other None values are nulls)."""
+
+
+def type_columns(records: list[dict[str, Any]], types: Mapping[str, FieldType]) -> list[Column]:
+    """Type each top-level field of a batch (fields in order of first appearance)."""
+    return [
+        _type_column(key, list(map(methodcaller("get", key), records)), types.get(key), records)
+        for key in dict.fromkeys(chain.from_iterable(records))
+    ]
+
+
+def _type_column(
+    key: str, values: list[Any], current: FieldType | None, records: list[dict[str, Any]]
+) -> Column:
+    nones = values.count(None)
+    absent = len(records) - sum(map(dict.__contains__, records, repeat(key))) if nones else 0
+    kinds = set(map(type, values))
+    kinds.discard(_NONE_TYPE)
+    first = 0 if values[0] is not None else _first_value(values)
+    if not kinds:
+        return Column(key, values, None, None, current, first, absent)
+    if current is not None and len(kinds) == 1:
+        (pt,) = kinds
+        kind = STABLE.get((pt, current))
+        if kind is not None:
+            return Column(key, values, None, kind, current, first, absent)
+        if current is FieldType.TIMESTAMP and pt is str:
+            parsed = [None if v is None else time_of(v) for v in values]
+            if parsed.count(None) == nones:  # every string named a time
+                return Column(key, parsed, None, FieldType.TIMESTAMP, current, first, absent)
+    return _type_each(key, values, current, first, absent)
+
+
+def _type_each(
+    key: str, values: list[Any], current: FieldType | None, first: int, absent: int
+) -> Column:
+    """Value by value, widening as it goes: what typing one record at a time does."""
+    time_name = current is None and looks_like_time_name(key)
+    t = current
+    kinds: list[FieldType | None] = []
+    parsed: list[Any] = []
+    for value in values:
+        if value is None:
+            kinds.append(None)
+            parsed.append(None)
+            continue
+        vt, p = typed_value(value, t, t is None and time_name)
+        assert vt is not None
+        t = vt if t is None else widen(t, vt)
+        kinds.append(vt)
+        parsed.append(p)
+    return Column(key, parsed, kinds, None, t, first, absent)
+
+
+def _first_value(values: list[Any]) -> int:
+    return next((i for i, v in enumerate(values) if v is not None), -1)
+
+
+def columns_from_typed(
+    typed_records: list[dict[str, Typed]], types: Mapping[str, FieldType]
+) -> list[Column]:
+    """Columns from records typed one at a time (the path of strict evolution modes)."""
+    out = []
+    for key in dict.fromkeys(chain.from_iterable(typed_records)):
+        cells = [t.get(key) for t in typed_records]
+        values = [None if c is None else c[1] for c in cells]
+        kinds = [None if c is None or c[1] is None else c[0] for c in cells]
+        absent = cells.count(None)
+        out.append(Column(key, values, kinds, None, types.get(key), _first_value(values), absent))
+    return out
+
+
+def keep_rows(columns: list[Column], keep: list[int], records: list[dict[str, Any]]) -> None:
+    """Drop every row not in ``keep`` from the columns (``records`` are the kept ones)."""
+    for c in columns:
+        c.values = [c.values[i] for i in keep]
+        if c.kinds is not None:
+            c.kinds = [c.kinds[i] for i in keep]
+        c.absent = sum(1 for r in records if c.key not in r)
+        c.first = _first_value(c.values)
+
+
+# -- storage form ---------------------------------------------------------------------------
+def storage_rows(
+    fields: list[Field], columns: Mapping[str, Column], rows: int, store: OperationalStore
+) -> list[tuple[Any, ...]]:
+    """The batch as rows of the given columns' storage values (None where absent)."""
+    if not fields:
+        return [() for _ in range(rows)]
+    cells: list[Iterable[Any]] = []
+    for f in fields:
+        column = columns.get(f.path)
+        cells.append(
+            repeat(None, rows) if column is None else _storage_values(column, f.type, store)
+        )
+    return list(zip(*cells, strict=False))
+
+
+def _storage_values(column: Column, ftype: FieldType, store: OperationalStore) -> list[Any]:
+    if column.kinds is None:
+        kind = column.kind or ftype
+        if kind is ftype:
+            if ftype in _PLAIN:
+                return column.values
+            if ftype is FieldType.JSON:
+                dumps = orjson.dumps
+                return [None if v is None else dumps(v).decode() for v in column.values]
+            if ftype is FieldType.TIMESTAMP:
+                ts = store.ops.timestamp_value
+                return [None if v is None else ts(v) for v in column.values]
+        convert = converter(ftype, store)
+        return [None if v is None else convert(kind, v) for v in column.values]
+    convert = converter(ftype, store)
+    return [
+        None if k is None else convert(k, v)
+        for k, v in zip(column.kinds, column.values, strict=True)
+    ]
+
+
+def converter(ftype: FieldType, store: OperationalStore) -> Converter:
+    """A function from (value type, parsed value) to the column's storage form."""
+    ts = store.timestamp_value
+
+    def same(vt: FieldType, v: Any) -> Any:
+        return v
+
+    def as_float(vt: FieldType, v: Any) -> Any:
+        return None if v is None else float(v)
+
+    def as_text(vt: FieldType, v: Any) -> Any:
+        if v is None or vt is FieldType.TEXT:
+            return v
+        if vt is FieldType.BOOL:
+            return "true" if v else "false"
+        if vt is FieldType.TIMESTAMP:
+            return format_timestamp(v)
+        if vt is FieldType.JSON:
+            return orjson.dumps(v).decode()
+        return str(v)
+
+    def as_timestamp(vt: FieldType, v: Any) -> Any:
+        return None if v is None else ts(v)
+
+    def as_json(vt: FieldType, v: Any) -> Any:
+        if v is None:
+            return None
+        if vt is FieldType.TIMESTAMP:
+            v = format_timestamp(v)
+        return orjson.dumps(v).decode()
+
+    conversions: dict[FieldType, Converter] = {
+        FieldType.BOOL: same,
+        FieldType.INT: same,
+        FieldType.FLOAT: as_float,
+        FieldType.TEXT: as_text,
+        FieldType.TIMESTAMP: as_timestamp,
+        FieldType.JSON: as_json,
+    }
+    return conversions[ftype]

@@ -1,0 +1,1 @@
+"""Clause readers that build a QuerySpec from a read question, one module per topic."""

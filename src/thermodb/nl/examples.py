@@ -1,0 +1,60 @@
+"""The store of successful answers (question → QuerySpec) the LLM provider retrieves from.
+
+Every question the engine answered is kept once; ``nearest`` returns the most similar earlier
+questions (rapidfuzz token-set similarity) as few-shot examples for the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+
+from thermodb.query.spec import QuerySpec
+from thermodb.storage.operational import OperationalStore
+
+__all__ = ["ExampleStore"]
+
+_meta = sa.MetaData()
+examples_table = sa.Table(
+    "thermo_nl_examples",
+    _meta,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("spec", sa.Text, nullable=False),
+)
+_READY: set[int] = set()
+
+
+class ExampleStore:
+    def __init__(self, store: OperationalStore) -> None:
+        self.store = store
+        if id(store) not in _READY:
+            with store.begin() as conn:
+                _meta.create_all(conn)
+            _READY.add(id(store))
+
+    def add(self, question: str, spec: QuerySpec) -> None:
+        digest = hashlib.sha256(question.strip().lower().encode()).hexdigest()
+        t = examples_table
+        with self.store.begin() as conn:
+            exists = conn.execute(sa.select(t.c.digest).where(t.c.digest == digest)).first()
+            if exists is None:
+                conn.execute(
+                    t.insert().values(
+                        digest=digest,
+                        question=question,
+                        spec=spec.model_dump_json(by_alias=True, exclude_defaults=True),
+                    )
+                )
+
+    def nearest(self, question: str, k: int = 3) -> list[tuple[str, str]]:
+        from rapidfuzz import fuzz, process
+
+        t = examples_table
+        with self.store.read() as conn:
+            rows = [(r[0], r[1]) for r in conn.execute(sa.select(t.c.question, t.c.spec)).all()]
+        if not rows:
+            return []
+        got = process.extract(question, [r[0] for r in rows], scorer=fuzz.token_set_ratio, limit=k)
+        return [rows[i] for _q, _s, i in got]

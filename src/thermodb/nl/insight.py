@@ -1,0 +1,82 @@
+"""One plain sentence about an answer: the number and its trend, the largest group, an outlier."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+from thermodb.query.result import Result
+from thermodb.query.spec import QuerySpec, TimeRange
+
+__all__ = ["insight"]
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
+    return str(v)
+
+
+def insight(
+    spec: QuerySpec,
+    result: Result,
+    period: str | None = None,
+    run: Callable[[QuerySpec], Result] | None = None,
+) -> str:
+    """A sentence for people; ``run`` lets it compare a count with the period before."""
+    noun = spec.collection
+    when = f" {period}" if period else ""
+    if not result.rows:
+        return f"No {noun} match{when}."
+    if not spec.is_aggregate:
+        return f"{len(result.rows):,} {noun} listed{when}."
+    if not spec.group_by and len(result.rows) == 1:
+        value = result.rows[0][-1]
+        agg = spec.aggregates[0] if spec.aggregates else None
+        what = (
+            noun if agg is None or agg.fn == "count" else f"{agg.name.replace('_', ' ')} of {noun}"
+        )
+        text = f"{_fmt(value)} {what}{when}"
+        prev = _previous(spec, run)
+        if prev is not None and isinstance(value, int | float) and prev not in (0, None):
+            change = (value - prev) / prev * 100
+            direction = "more" if change >= 0 else "fewer" if agg and agg.fn == "count" else "less"
+            if agg and agg.fn != "count":
+                direction = "higher" if change >= 0 else "lower"
+            text += f", {abs(change):.0f}% {direction} than the period before ({_fmt(prev)})"
+        return text + "."
+    values = [r[-1] for r in result.rows if isinstance(r[-1], int | float)]
+    if not values:
+        return f"{len(result.rows):,} groups{when}."
+    top = max(result.rows, key=lambda r: r[-1] if isinstance(r[-1], int | float) else float("-inf"))
+    label = ", ".join(str(x) for x in top[:-1])
+    total = sum(values)
+    text = f"{len(result.rows):,} groups{when}; the largest is {label} with {_fmt(top[-1])}"
+    if total and spec.aggregates and spec.aggregates[0].fn == "count":
+        text += f" ({top[-1] / total:.0%} of {_fmt(total)})"
+    if len(values) >= 5:
+        median = statistics.median(values)
+        if median and top[-1] > 3 * median:
+            text += f", an outlier against the median of {_fmt(median)}"
+    return text + "."
+
+
+def _previous(spec: QuerySpec, run: Callable[[QuerySpec], Result] | None) -> Any:
+    t = spec.time
+    if run is None or t is None or t.start is None or t.end is None or spec.group_by:
+        return None
+    if not spec.aggregates or spec.aggregates[0].fn not in ("count", "sum"):
+        return None
+    span = t.end - t.start
+    before = spec.model_copy(
+        update={"time": TimeRange(field=t.field, start=t.start - span, end=t.start)}
+    )
+    try:
+        return run(before).scalar()
+    except Exception:
+        return None

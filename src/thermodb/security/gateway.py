@@ -1,0 +1,459 @@
+"""`Gateway`: the one place where who-may-do-what is enforced, for HTTP and MCP alike.
+
+Every front end that serves other people (the HTTP API, the MCP servers) calls these
+methods with the authenticated :class:`Principal`; each checks grants, applies row filters
+and masks, caps rows and appends to the audit log, then makes a short call into
+:class:`~thermodb.database.Database`. The core itself never checks who is asking.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import io
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
+
+from thermodb.catalog.model import Collection
+from thermodb.catalog.naming import valid_collection_name
+from thermodb.database import Database
+from thermodb.errors import (
+    AccessError,
+    ConfigError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+    QueryError,
+)
+from thermodb.query.spec import QuerySpec
+from thermodb.security.answers import Audited, QueryAnswer, explain_of, jsonable
+from thermodb.security.audit import AuditLog, Signer
+from thermodb.security.authn import Authenticator
+from thermodb.security.config import SecurityConfig
+from thermodb.security.keys import KeyStore
+from thermodb.security.policy import Policy, mask_value
+from thermodb.security.principal import Principal
+from thermodb.security.ratelimit import RateLimiter, RateState
+from thermodb.security.sqlguard import check_sql
+
+__all__ = ["Gateway", "QueryAnswer"]
+
+RouteClass = Literal["read", "query", "write", "admin"]
+IngestFormat = Literal["json", "ndjson", "csv"]
+
+
+class Gateway:
+    """Guarded access to one Database for authenticated callers."""
+
+    def __init__(self, db: Database, config: SecurityConfig | None = None) -> None:
+        self.db = db
+        self.config = config or SecurityConfig.from_settings(getattr(db, "settings", None))
+        self.keys = KeyStore(db.store, cache_s=self.config.key_cache_s)
+        self.auth = Authenticator(self.config, self.keys)
+        self.policy = Policy(self.config)
+        self.limiter = RateLimiter(self.config)
+        signer = Signer(self.config.hmac_key(), self.config.audit_ed25519_key)
+        self.audit = AuditLog(db.store, signer, self.config.checkpoint_every)
+        self._hits: dict[str, collections.deque[float]] = collections.defaultdict(
+            lambda: collections.deque(maxlen=10_000)
+        )
+        self._hits_lock = threading.Lock()
+
+    # -- admission -----------------------------------------------------------------------
+    def authenticate(
+        self, authorization: str | None, api_key: str | None = None, *, where: str = ""
+    ) -> Principal:
+        """The caller, or AuthError (audited as an auth failure)."""
+        try:
+            return self.auth.authenticate(authorization, api_key)
+        except AccessError as exc:
+            self.audit.append(
+                "unknown", "auth", where, outcome="denied", detail={"code": exc.details.get("code")}
+            )
+            raise
+
+    def admit(self, principal: Principal, route_class: RouteClass) -> RateState:
+        """Take a rate-limit token for this caller and route class."""
+        return self.limiter.hit(principal.key_id or principal.subject, route_class)
+
+    # -- collections ---------------------------------------------------------------------
+    def list_collections(
+        self, principal: Principal, only: str | None = None
+    ) -> list[dict[str, Any]]:
+        out = []
+        for coll in self.db.collections():
+            if only is not None and coll.name != only:
+                continue
+            if not principal.may("read", coll.name):
+                continue
+            restricted = self._filtered(principal, coll.name)
+            out.append(
+                {
+                    "name": coll.name,
+                    "kind": coll.kind,
+                    "key_field": coll.key_field,
+                    "time_field": coll.time_field,
+                    "fields": len(coll.top_fields()),
+                    "schema_version": coll.schema_version,
+                    "rows": None if restricted else self.db.count(coll.name),
+                }
+            )
+        return out
+
+    def describe(self, principal: Principal, name: str) -> dict[str, Any]:
+        self._readable(principal, name)
+        info = self.db.describe(name)
+        masks = self.policy.masks_for(principal, name)
+        filtered = self._filtered(principal, name)
+        if filtered:
+            info["rows"] = None
+            info["records_ingested"] = None
+        for f in info["fields"]:
+            if filtered:
+                f["examples"] = []  # examples may come from rows outside the caller's filter
+            elif f["field"] in masks or f["field"].split(".", 1)[0] in masks:
+                style = masks.get(f["field"]) or masks[f["field"].split(".", 1)[0]]
+                f["examples"] = [mask_value(v, style.style) for v in f["examples"]]
+            f["masked"] = f["field"] in masks
+        return info
+
+    def create_collection(
+        self,
+        principal: Principal,
+        name: str,
+        records: list[dict[str, Any]],
+        *,
+        kind: Literal["entity", "event"] | None = None,
+        key_field: str | None = None,
+        time_field: str | None = None,
+    ) -> dict[str, Any]:
+        """A new collection from its first records, with settings fixed by hand.
+
+        A schema is inferred from records, so a collection is born with at least one.
+        """
+        with self._audited(principal, "collection.create", name):
+            principal.require_global("admin")
+            valid_collection_name(name)
+            if self.db.catalog.find(name) is not None:
+                raise ConfigError(
+                    f"a collection named {name!r} already exists",
+                    hint="ingest into it, or drop it first",
+                )
+            if not records:
+                raise InputError(
+                    "a new collection needs at least one record to infer its schema from"
+                )
+            self.db.ingest(
+                records, collection=name, kind=kind, key=key_field, time_field=time_field
+            )
+            return self.db.describe(name)
+
+    def drop_collection(self, principal: Principal, name: str) -> None:
+        with self._audited(principal, "collection.drop", name):
+            self._exists(name)
+            principal.require("admin", name)
+            self.db.drop(name)
+
+    # -- records -------------------------------------------------------------------------
+    def get(self, principal: Principal, collection: str, key: Any) -> dict[str, Any]:
+        with self._audited(principal, "record.get", f"{collection}/{key}", read=True):
+            self._readable(principal, collection)
+            record = self.db.get(collection, key)
+            if record is None or not self.policy.check_record(principal, collection, record):
+                # the same answer whether the record is missing or outside the row filter
+                raise NotFoundError(f"no record with key {key!r} in {collection!r}")
+            return self.policy.mask_record(principal, collection, record)
+
+    def upsert(
+        self, principal: Principal, collection: str, key: Any, record: dict[str, Any]
+    ) -> dict[str, Any]:
+        with self._audited(principal, "record.upsert", f"{collection}/{key}"):
+            coll = self._exists(collection)
+            principal.require("write", collection)
+            if not coll.key_field:
+                raise InputError(
+                    f"{collection!r} has no key field, so records cannot be written by key",
+                    hint="ingest into it instead, or create it with a key field",
+                )
+            stored_key = record.get(coll.key_field, key)
+            if str(stored_key) != str(key):
+                raise InputError(
+                    f"the record's {coll.key_field!r} ({stored_key!r}) differs from the key "
+                    f"in the path ({key!r})",
+                    hint="send the same key in both, or leave it out of the body",
+                )
+            record = {**record, coll.key_field: _key_value(coll, key)}
+            self._check_writable_rows(principal, collection, [record])
+            existing = self.db.get(collection, key)
+            if existing is not None:
+                self._check_writable_rows(principal, collection, [existing])
+            report = self.db.ingest([record], collection=collection)
+            return {"written": report.written, "created": existing is None}
+
+    def delete(self, principal: Principal, collection: str, key: Any) -> None:
+        with self._audited(principal, "record.delete", f"{collection}/{key}"):
+            self._exists(collection)
+            principal.require("write", collection)
+            existing = self.db.get(collection, key)
+            if existing is None or not self.policy.check_record(principal, collection, existing):
+                raise NotFoundError(f"no record with key {key!r} in {collection!r}")
+            self.db.delete(collection, key)
+
+    def ingest(
+        self,
+        principal: Principal,
+        data: bytes | list[Any] | dict[str, Any],
+        *,
+        collection: str | None = None,
+        fmt: IngestFormat = "json",
+        on_error: Literal["fail", "skip"] = "fail",
+    ) -> dict[str, Any]:
+        """Ingest a body (bytes in ``fmt``) or parsed records, atomically."""
+        with self._audited(principal, "ingest", collection or "*"):
+            if collection is not None and self.db.catalog.find(collection) is not None:
+                principal.require("write", collection)
+            else:
+                # routing may create collections: that needs write on every collection
+                principal.require_global("write")
+            if collection is None and any(
+                self._filtered(principal, name) for name in self.config.row_filters
+            ):
+                raise PermissionDeniedError(
+                    "row filters apply to you, so records cannot be routed automatically",
+                    hint="name the target collection (?collection=...)",
+                    code="row_filter",
+                )
+            source: Any
+            if isinstance(data, bytes):
+                source = io.BytesIO(data)
+                if collection is not None and self.config.row_filters.get(collection):
+                    source = _parse(data, fmt)
+            else:
+                source = [data] if isinstance(data, dict) else data
+            if collection is not None and self.config.row_filters.get(collection):
+                records = list(source)
+                self._check_writable_rows(principal, collection, records)
+                source = records
+            report = self.db.ingest(source, collection=collection, fmt=fmt, on_error=on_error)
+            return report.to_dict()
+
+    # -- queries -------------------------------------------------------------------------
+    def query(self, principal: Principal, spec: QuerySpec) -> QueryAnswer:
+        with self._audited(principal, "query", spec.collection, read=True, detail={"spec": spec}):
+            self._exists(spec.collection)
+            compiled = self._capped(self.policy.compile(principal, spec))
+            result = self._engine("query")(compiled)
+            return self._answer(principal, compiled, result)
+
+    def sql(self, principal: Principal, text: str) -> QueryAnswer:
+        with self._audited(principal, "sql", "", read=True, detail={"sql": text[:2000]}):
+            check_sql(text, principal, self.policy, self._sqlglot_dialect())
+            result = self._engine("sql")(text)
+            return self._cap_rows(
+                list(result.columns), [list(r) for r in result.rows], explain_of(result)
+            )
+
+    def ask(self, principal: Principal, question: str, conversation: Any = None) -> QueryAnswer:
+        with self._audited(principal, "ask", "", read=True, detail={"question": question[:2000]}):
+            ask = self._engine("ask")
+            kwargs: dict[str, Any] = {"conversation": conversation}
+            executed: list[QuerySpec] = []
+
+            def transform(spec: QuerySpec) -> QuerySpec:
+                compiled = self._capped(self.policy.compile(principal, spec))
+                executed.append(compiled)
+                return compiled
+
+            if "transform" in inspect.signature(ask).parameters:
+                kwargs["transform"] = transform
+            elif principal.grants or self._any_policy(principal):
+                raise PermissionDeniedError(
+                    "natural-language questions are not available to callers with "
+                    "per-collection grants, row filters or masks on this server yet",
+                    hint="use the query endpoint with a QuerySpec",
+                    code="ask_unguarded",
+                )
+            answer = ask(question, **kwargs)
+            result = getattr(answer, "result", answer)
+            spec = executed[-1] if executed else getattr(answer, "spec", None)
+            if isinstance(spec, QuerySpec):
+                out = self._answer(principal, spec, result)
+            else:
+                out = self._cap_rows(
+                    list(result.columns), [list(r) for r in result.rows], explain_of(result)
+                )
+            for name in ("insight", "spec", "confidence"):
+                value = getattr(answer, name, None)
+                if value is not None and not callable(value):
+                    out.extra[name] = (
+                        value.model_dump(mode="json", by_alias=True)
+                        if isinstance(value, QuerySpec)
+                        else jsonable(value)
+                    )
+            return out
+
+    # -- tiers ---------------------------------------------------------------------------
+    def tiers(self, principal: Principal) -> list[dict[str, Any]]:
+        """Rows and bytes per tier of the collections the caller may read."""
+        out = []
+        for row in self._engine("tiers")():
+            name = row.get("collection", "")
+            if not principal.may("read", name):
+                continue
+            hidden = self._filtered(principal, name)
+            out.append(
+                {
+                    k: (None if hidden and k.endswith(("_rows", "_bytes")) else v)
+                    for k, v in row.items()
+                }
+            )
+        return out
+
+    def explain_tiers(self, principal: Principal, collection: str) -> dict[str, Any]:
+        """Why each segment of a collection is where it is (admin on it: it shows key ranges)."""
+        self._exists(collection)
+        principal.require("admin", collection)
+        return dict(self._engine("explain_tiers")(collection))
+
+    def migrate(self, principal: Principal, *, dry_run: bool = False) -> dict[str, Any]:
+        """Run one migration pass now (admin)."""
+        with self._audited(principal, "tiers.migrate", "*", detail={"dry_run": dry_run}):
+            principal.require_global("admin")
+            report = self._engine("migrate")(dry_run=dry_run)
+            return dict(report.to_dict())
+
+    # -- registry ------------------------------------------------------------------------
+    def domains(self, principal: Principal, base_url: str = "") -> list[dict[str, Any]]:
+        """Every domain service the caller may read: health, tier, size, rate, endpoint."""
+        now = time.monotonic()
+        out = []
+        try:
+            tiers = {t["collection"]: t for t in self.tiers(principal)}
+        except QueryError:  # a build without the tier manager
+            tiers = {}
+        for item in self.list_collections(principal):
+            with self._hits_lock:
+                hits = self._hits.get(item["name"], collections.deque())
+                recent = sum(1 for t in hits if now - t < 60)
+            out.append(
+                {
+                    "name": item["name"],
+                    "kind": item["kind"],
+                    "health": "ok",
+                    "tiers": {
+                        "warm": tiers.get(item["name"], {}).get("warm_rows", item["rows"]),
+                        "cold": tiers.get(item["name"], {}).get("cold_rows", 0),
+                    },
+                    "rows": item["rows"],
+                    "requests_per_min": recent,
+                    "mcp": f"{base_url}/mcp/{item['name']}",
+                }
+            )
+        return out
+
+    # -- helpers -------------------------------------------------------------------------
+    def _exists(self, name: str) -> Collection:
+        return self.db.collection(name)
+
+    def _readable(self, principal: Principal, name: str) -> Collection:
+        coll = self._exists(name)
+        principal.require("read", name)
+        return coll
+
+    def _filtered(self, principal: Principal, name: str) -> bool:
+        """True if a row filter binds this principal on ``name`` (or would refuse it)."""
+        try:
+            return self.policy.row_filter(principal, name) is not None
+        except PermissionDeniedError:
+            return True
+
+    def _any_policy(self, principal: Principal) -> bool:
+        return any(
+            self._filtered(principal, c.name) or self.policy.masks_for(principal, c.name)
+            for c in self.db.collections()
+        )
+
+    def _check_writable_rows(
+        self, principal: Principal, collection: str, records: Iterable[Any]
+    ) -> None:
+        for record in records:
+            if not isinstance(record, dict) or not self.policy.check_record(
+                principal, collection, record
+            ):
+                raise PermissionDeniedError(
+                    f"a record is outside the rows you may write in {collection!r}",
+                    hint="each record must match your row filter (e.g. your tenant)",
+                    code="row_filter",
+                )
+
+    def _capped(self, spec: QuerySpec) -> QuerySpec:
+        cap = self.config.max_rows + 1
+        if spec.limit is not None and spec.limit < cap:
+            return spec
+        return spec.model_copy(update={"limit": cap})
+
+    def _answer(self, principal: Principal, spec: QuerySpec, result: Any) -> QueryAnswer:
+        columns = list(result.columns)
+        rows = self.policy.mask_rows(principal, spec, columns, result.rows)
+        return self._cap_rows(
+            columns, rows, explain_of(result), bool(getattr(result, "truncated", False))
+        )
+
+    def _cap_rows(
+        self,
+        columns: list[str],
+        rows: list[list[Any]],
+        explain: dict[str, Any],
+        truncated: bool = False,
+    ) -> QueryAnswer:
+        cap = self.config.max_rows
+        if len(rows) > cap:
+            rows, truncated = rows[:cap], True
+        return QueryAnswer(columns=columns, rows=rows, truncated=truncated, explain=explain)
+
+    def _engine(self, name: str) -> Callable[..., Any]:
+        method = getattr(self.db, name, None)
+        if method is None:
+            raise QueryError(
+                f"this build of thermodb has no {name} engine yet",
+                hint="upgrade thermodb, or use get/describe meanwhile",
+                code="not_available",
+            )
+        return method  # type: ignore[no-any-return]
+
+    def _sqlglot_dialect(self) -> str:
+        return "postgres" if self.db.store.dialect == "postgresql" else "sqlite"
+
+    def note_hit(self, collection: str) -> None:
+        with self._hits_lock:
+            self._hits[collection].append(time.monotonic())
+
+    def _audited(
+        self,
+        principal: Principal,
+        action: str,
+        target: str,
+        *,
+        read: bool = False,
+        detail: dict[str, Any] | None = None,
+    ) -> Audited:
+        return Audited(self, principal, action, target, read, detail)
+
+
+def _key_value(coll: Collection, key: Any) -> Any:
+    from thermodb.records import coerce_key
+
+    return coerce_key(coll, key)
+
+
+def _parse(data: bytes, fmt: IngestFormat) -> list[Any]:
+    from thermodb.ingest.readers import read_records
+
+    out = []
+    for item in read_records(io.BytesIO(data), fmt):
+        if item.error is not None:
+            raise InputError(f"record {item.position} cannot be read: {item.error}")
+        out.append(item.record)
+    return out

@@ -1,0 +1,201 @@
+"""Row filters and field masks, compiled into the QuerySpec *before* it is planned.
+
+Row filters bound to token claims (``tenant_id = claims.tenant``) are ANDed into the spec's
+``where`` and into the ``where`` of every link to a filtered collection, so no query shape
+can reach rows outside them. Masked fields may be listed (their values come back masked)
+but never filtered, grouped, ordered or aggregated on, because a filter like
+``email starts_with 'j'`` would reveal what the mask hides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from thermodb.errors import PermissionDeniedError
+from thermodb.query.spec import And, Condition, Filter, Link, Not, Or, QuerySpec
+from thermodb.security.config import MaskRule, SecurityConfig
+from thermodb.security.principal import Principal
+
+__all__ = ["Policy", "mask_value"]
+
+
+def mask_value(value: Any, style: str) -> Any:
+    """``j***@example.com`` for email, ``****1234`` for last4, a short digest for hash."""
+    if value is None:
+        return None
+    text = str(value)
+    if style == "email":
+        local, at, domain = text.partition("@")
+        return f"{local[:1]}***@{domain}" if at else "***"
+    if style == "last4":
+        return "****" + text[-4:] if len(text) > 4 else "****"
+    if style == "hash":
+        return "h:" + hashlib.sha256(text.encode()).hexdigest()[:12]
+    return "***"
+
+
+class Policy:
+    """The row filters and masks of a :class:`SecurityConfig`, applied per principal."""
+
+    def __init__(self, config: SecurityConfig) -> None:
+        self.config = config
+
+    # -- row filters ---------------------------------------------------------------------
+    def row_filter(self, principal: Principal, collection: str) -> Filter | None:
+        """The condition this principal's reads of ``collection`` must satisfy, if any."""
+        conditions: list[Filter] = []
+        for rule in self.config.row_filters.get(collection, []):
+            if principal.role in rule.exempt_roles:
+                continue
+            value = principal.claims.get(rule.claim)
+            if value is None or isinstance(value, dict | list):
+                raise PermissionDeniedError(
+                    f"reads of {collection!r} are limited by the {rule.claim!r} claim, "
+                    "which your credentials do not carry",
+                    hint=f"use a token or key with a scalar {rule.claim!r} claim",
+                    code="row_filter",
+                )
+            conditions.append(Condition(field=rule.field, op="=", value=value))
+        if not conditions:
+            return None
+        return conditions[0] if len(conditions) == 1 else And(and_=conditions)
+
+    def check_record(self, principal: Principal, collection: str, record: dict[str, Any]) -> bool:
+        """True if a record (fetched by key, or about to be written) passes the row filter."""
+        for rule in self.config.row_filters.get(collection, []):
+            if principal.role in rule.exempt_roles:
+                continue
+            claim = principal.claims.get(rule.claim)
+            if claim is None or record.get(rule.field) != claim:
+                return False
+        return True
+
+    def restricted(self, principal: Principal, collection: str) -> bool:
+        """True if a row filter or a mask applies to this principal on ``collection``."""
+        return self.row_filter(principal, collection) is not None or bool(
+            self.masks_for(principal, collection)
+        )
+
+    # -- masks ---------------------------------------------------------------------------
+    def masks_for(self, principal: Principal, collection: str) -> dict[str, MaskRule]:
+        rules = self.config.masks.get(collection, {})
+        return {f: r for f, r in rules.items() if principal.role not in r.unmasked_roles}
+
+    def mask_record(
+        self, principal: Principal, collection: str, record: dict[str, Any]
+    ) -> dict[str, Any]:
+        masks = self.masks_for(principal, collection)
+        if not masks:
+            return record
+        return {k: (mask_value(v, masks[k].style) if k in masks else v) for k, v in record.items()}
+
+    def mask_rows(
+        self,
+        principal: Principal,
+        spec: QuerySpec,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+    ) -> list[list[Any]]:
+        """Rows of a listing with masked columns (of the collection and lookup links) masked."""
+        styles: dict[int, str] = {}
+        masks = self.masks_for(principal, spec.collection)
+        lookups = {link.name: link.collection for link in spec.links if link.kind == "lookup"}
+        for i, col in enumerate(columns):
+            if col in masks:
+                styles[i] = masks[col].style
+            alias, dot, rest = col.partition(".")
+            if dot and alias in lookups:
+                linked = self.masks_for(principal, lookups[alias])
+                if rest in linked:
+                    styles[i] = linked[rest].style
+        if not styles:
+            return [list(r) for r in rows]
+        return [
+            [mask_value(v, styles[i]) if i in styles else v for i, v in enumerate(r)] for r in rows
+        ]
+
+    # -- compiling a spec ----------------------------------------------------------------
+    def compile(self, principal: Principal, spec: QuerySpec) -> QuerySpec:
+        """The spec this principal may run: grants checked, row filters ANDed in, and masked
+        fields refused anywhere but a plain listing."""
+        principal.require("read", spec.collection)
+        for link in spec.links:
+            principal.require("read", link.collection)
+        self._refuse_masked(principal, spec)
+        update: dict[str, Any] = {}
+        own = self.row_filter(principal, spec.collection)
+        if own is not None:
+            update["where"] = own if spec.where is None else And(and_=[own, spec.where])
+        links: list[Link] = []
+        changed = False
+        for link in spec.links:
+            extra = self.row_filter(principal, link.collection)
+            if extra is not None:
+                where = extra if link.where is None else And(and_=[extra, link.where])
+                links.append(link.model_copy(update={"where": where}))
+                changed = True
+            else:
+                links.append(link)
+        if changed:
+            update["links"] = links
+        if not update:
+            return spec
+        # re-validate: model_copy skips validation, and the planner deserves a checked spec
+        return QuerySpec.model_validate(
+            spec.model_copy(update=update).model_dump(by_alias=True, exclude_unset=False)
+        )
+
+    def _refuse_masked(self, principal: Principal, spec: QuerySpec) -> None:
+        masked = set(self.masks_for(principal, spec.collection))
+        for link in spec.links:
+            for f in self.masks_for(principal, link.collection):
+                masked.add(f"{link.name}.{f}")
+                for name in _filter_fields(link.where):
+                    if name == f or name.startswith(f + "."):
+                        _refuse(link.collection, f)
+            if link.on is not None and any(
+                o in self.masks_for(principal, link.collection) for o in link.on
+            ):
+                _refuse(link.collection, link.on[1])
+        if not masked:
+            return
+        used: list[str] = list(_filter_fields(spec.where)) + list(_filter_fields(spec.having))
+        used += [g.field for g in spec.group_by if g.field]
+        used += [a.field for a in spec.aggregates if a.field]
+        used += [o.field for o in spec.order]
+        if spec.time is not None and spec.time.field:
+            used.append(spec.time.field)
+        if spec.distinct and spec.select:
+            used += spec.select
+        if spec.links:
+            used += [link.on[0] for link in spec.links if link.on]
+        for name in used:
+            for m in masked:
+                if name == m or name.startswith(m + "."):
+                    _refuse(spec.collection, m)
+
+
+def _refuse(collection: str, field: str) -> None:
+    raise PermissionDeniedError(
+        f"the field {field!r} of {collection!r} is masked for you, so it cannot be "
+        "filtered, grouped, ordered or aggregated on",
+        hint="list it (its values come back masked) or ask an admin",
+        code="masked_field",
+    )
+
+
+def _filter_fields(node: Filter | None) -> Iterator[str]:
+    if node is None:
+        return
+    if isinstance(node, Condition):
+        yield node.field
+    elif isinstance(node, And):
+        for child in node.and_:
+            yield from _filter_fields(child)
+    elif isinstance(node, Or):
+        for child in node.or_:
+            yield from _filter_fields(child)
+    elif isinstance(node, Not):
+        yield from _filter_fields(node.not_)

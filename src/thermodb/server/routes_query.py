@@ -1,0 +1,40 @@
+"""Structured queries, read-only SQL and natural-language questions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from fastapi import APIRouter
+
+from thermodb.query.spec import QuerySpec
+from thermodb.server.deps import GatewayDep, QueryCaller
+from thermodb.server.models import AskRequest, QueryResponse, SQLRequest
+
+router = APIRouter(prefix="/v1", tags=["query"])
+
+
+@router.post("/query", response_model=QueryResponse)
+def query(spec: QuerySpec, caller: QueryCaller, gateway: GatewayDep) -> dict[str, Any]:
+    """Run a QuerySpec; row filters and masks are compiled in before planning."""
+    return gateway.query(caller, spec).to_dict()
+
+
+@router.post("/sql", response_model=QueryResponse)
+def sql(body: SQLRequest, caller: QueryCaller, gateway: GatewayDep) -> dict[str, Any]:
+    """Run one read-only SELECT over collections you may read without row filters or masks."""
+    return gateway.sql(caller, body.sql).to_dict()
+
+
+@router.post("/ask", response_model=QueryResponse)
+def ask(body: AskRequest, caller: QueryCaller, gateway: GatewayDep) -> dict[str, Any]:
+    """Answer a question in plain English; pass ``conversation`` back for follow-ups.
+
+    Conversation ids are namespaced by caller, so nobody can continue someone else's.
+    """
+    cid = body.conversation or secrets.token_hex(8)
+    owner = hashlib.sha256(caller.subject.encode()).hexdigest()[:16]
+    out = gateway.ask(caller, body.question, f"{owner}:{cid}").to_dict()
+    out["conversation"] = cid
+    return out

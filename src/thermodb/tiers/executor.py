@@ -1,0 +1,355 @@
+"""Queries across tiers: the planner's compiled statement, run by DuckDB over warm + cold.
+
+For a query that touches cold segments, the rows of each collection it reads are gathered
+from both tiers in parallel: the warm rows from the operational store (pruned by the
+query's time range) and the cold rows straight from the Parquet files (segments pruned by
+time range; keys tombstoned for a segment left out). DuckDB presents each collection as one
+relation of today's schema (older segments are cast up; missing columns are null) and runs
+the *same* SELECT the planner compiles, in its PostgreSQL form. Every QuerySpec feature
+(filters, buckets, percentiles, distinct counts, having, order, limit, semi-joins across
+collections) therefore means exactly what it means on the operational store, and because a
+record lives in exactly one place the answer is identical before and after any move.
+
+This is the "merge in the engine" strategy: the partial results are merged by DuckDB as a
+UNION ALL of the tiers, rather than by summing partial aggregates in Python. Its cost is
+shipping the warm rows the query needs into DuckDB, which is cheap when the warm share of a
+collection is small (the usual case for old, large data) and is the weak spot otherwise.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from thermodb.catalog.model import Collection
+from thermodb.catalog.store import Catalog
+from thermodb.catalog.types import FieldType
+from thermodb.errors import QueryError
+from thermodb.query.spec import QuerySpec
+from thermodb.storage.columns import format_timestamp
+from thermodb.storage.operational import ROW_ID, OperationalStore
+from thermodb.tiers.rowsets import rows_to_table
+from thermodb.tiers.segments import Segment
+
+if TYPE_CHECKING:
+    from thermodb.query.result import Result
+    from thermodb.tiers.manager import Tiers
+
+__all__ = ["TierPlan", "plan_tiers", "run_across_tiers"]
+
+_RAW_ARROW = {
+    FieldType.BOOL: pa.int64(),
+    FieldType.INT: pa.int64(),
+    FieldType.FLOAT: pa.float64(),
+    FieldType.TEXT: pa.string(),
+    FieldType.TIMESTAMP: pa.string(),
+    FieldType.JSON: pa.string(),
+}
+"""How SQLite hands each type to us, uncoverted (the DuckDB view casts it)."""
+
+_DUCK_TYPES = {
+    FieldType.BOOL: "BOOLEAN",
+    FieldType.INT: "BIGINT",
+    FieldType.FLOAT: "DOUBLE",
+    FieldType.TEXT: "VARCHAR",
+    FieldType.TIMESTAMP: "TIMESTAMPTZ",
+    FieldType.JSON: "JSON",
+}
+
+# PostgreSQL functions the compiler emits that DuckDB spells differently
+_MACROS = [
+    "CREATE OR REPLACE MACRO to_char(t, f) AS CASE f "
+    "WHEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"' THEN strftime(t, '%Y-%m-%dT%H:%M:%SZ') "
+    "WHEN 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"' THEN strftime(t, '%Y-%m-%dT%H:%M:%S.%fZ') "
+    "WHEN 'YYYY-MM-DD' THEN strftime(t, '%Y-%m-%d') END",
+    "CREATE OR REPLACE MACRO jsonb_extract_path(j, a) AS json_extract(j, ['$', a]::VARCHAR[]),"
+    " (j, a, b) AS json_extract(j, '$.\"' || a || '\".\"' || b || '\"'),"
+    " (j, a, b, c) AS json_extract(j, '$.\"' || a || '\".\"' || b || '\".\"' || c || '\"')",
+    "CREATE OR REPLACE MACRO jsonb_extract_path_text(j, a) AS "
+    "json_extract_string(j, '$.\"' || a || '\"'),"
+    " (j, a, b) AS json_extract_string(j, '$.\"' || a || '\".\"' || b || '\"'),"
+    " (j, a, b, c) AS json_extract_string(j, '$.\"' || a || '\".\"' || b || '\".\"' || c || '\"')",
+]
+
+
+@dataclass
+class TierPlan:
+    """Which segments of which collections a query reads, and which it pruned."""
+
+    segments: dict[str, list[Segment]] = field(default_factory=dict)
+    pruned: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def touches_cold(self) -> bool:
+        return any(self.segments.values())
+
+
+def plan_tiers(tiers: Tiers, catalog: Catalog, spec: QuerySpec) -> TierPlan:
+    """The cold segments a query must read: all of its collections', pruned by time range."""
+    plan = TierPlan()
+    names = [spec.collection, *(link.collection for link in spec.links)]
+    for name in dict.fromkeys(names):
+        catalog.get(name)
+        segs = tiers.segments.segments(name)
+        start = end = None
+        if name == spec.collection and spec.time is not None:
+            coll = catalog.get(name)
+            if spec.time.field in (None, coll.time_field):
+                start, end = spec.time.start, spec.time.end
+        kept = [s for s in segs if s.overlaps(start, end)]
+        plan.segments[name] = kept
+        plan.pruned[name] = len(segs) - len(kept)
+    return plan
+
+
+class _DuckStore:
+    """What the compiler needs of a store, for the PostgreSQL form DuckDB understands."""
+
+    dialect = "postgresql"
+
+    def __init__(self, store: OperationalStore) -> None:
+        self._store = store
+        self._preparer = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
+
+    def table(self, collection: Collection) -> sa.Table:
+        return self._store.table(collection)
+
+    def quote(self, identifier: str) -> str:
+        return str(self._preparer.quote(identifier))
+
+
+def run_across_tiers(
+    tiers: Tiers,
+    catalog: Catalog,
+    spec: QuerySpec,
+    plan: TierPlan | None = None,
+    *,
+    include_warm: bool = True,
+) -> Result:
+    """Answer ``spec`` over the warm and cold rows of every collection it reads.
+
+    ``include_warm=False`` reads the cold segments alone (the cold half of a pushed-down
+    partial aggregate).
+    """
+    import duckdb
+
+    from thermodb.query.compile import compile_spec
+    from thermodb.query.result import Result, convert_rows
+
+    started = time.perf_counter()
+    plan = plan or plan_tiers(tiers, catalog, spec)
+    compiled = compile_spec(spec, catalog, _DuckStore(tiers.store))  # type: ignore[arg-type]
+    sql, params = _render(compiled.statement)
+    timings: dict[str, float] = {}
+    conn = _base_connection(tiers).cursor()  # its own connection: temp views stay private
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            warm_job = pool.submit(_warm_tables, tiers, catalog, spec, plan, include_warm)
+            cold_started = time.perf_counter()
+            hidden = _tombstones(tiers, plan)
+            cold_sources = {
+                name: _cold_sources(tiers, segs) for name, segs in plan.segments.items()
+            }
+            timings["cold_prepare_ms"] = (time.perf_counter() - cold_started) * 1000
+            warm, timings["warm_ms"] = warm_job.result()
+        for name in plan.segments:
+            _create_view(conn, catalog.get(name), warm[name], cold_sources[name], plan, hidden)
+        run_started = time.perf_counter()
+        rows = conn.execute(sql, params).fetchall()
+        timings["duckdb_ms"] = (time.perf_counter() - run_started) * 1000
+    except duckdb.Error as exc:
+        raise QueryError(f"the query could not run across tiers: {exc}") from exc
+    finally:
+        conn.close()
+    converted = convert_rows(rows, [c.converter for c in compiled.columns])
+    explain = {
+        "tiers": ["warm", "cold"] if include_warm else ["cold"],
+        "collections": list(plan.segments),
+        "segments_read": {n: len(s) for n, s in plan.segments.items()},
+        "segments_pruned": plan.pruned,
+        "warm_rows": {n: t.num_rows for n, t in warm.items()},
+        "sql": sql,
+        "merge": "union of warm and cold rows in DuckDB" if include_warm else "none",
+        "timings": {k: round(v, 3) for k, v in timings.items()}
+        | {"total_ms": round((time.perf_counter() - started) * 1000, 3)},
+    }
+    return Result([c.name for c in compiled.columns], converted, explain, False)
+
+
+_BASE_LOCK = threading.Lock()
+
+
+def _base_connection(tiers: Tiers) -> Any:
+    """One in-memory DuckDB per database, set up once (UTC, the PostgreSQL macros)."""
+    import duckdb
+
+    with _BASE_LOCK:
+        base = tiers._duckdb
+        if base is None:
+            base = duckdb.connect()
+            base.execute("SET TimeZone = 'UTC'")
+            for macro in _MACROS:
+                base.execute(macro)
+            tiers._duckdb = base
+        return base
+
+
+def _render(statement: Any) -> tuple[str, list[Any]]:
+    dialect = postgresql.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    order = compiled.positiontup or []
+    return str(compiled), [params[name] for name in order]
+
+
+def _warm_tables(
+    tiers: Tiers, catalog: Catalog, spec: QuerySpec, plan: TierPlan, include: bool = True
+) -> tuple[dict[str, pa.Table], float]:
+    """Each collection's warm rows (in the time range, for the queried collection)."""
+    started = time.perf_counter()
+    out: dict[str, pa.Table] = {}
+    with tiers.store.read() as conn:
+        for name in plan.segments:
+            coll = catalog.get(name)
+            if not include:
+                out[name] = rows_to_table(coll, [])
+                continue
+            table = tiers.store.table(coll)
+            query = sa.select(table)
+            tf = coll.fields.get(coll.time_field or "")
+            rng = spec.time if name == spec.collection else None
+            if rng is not None and tf and tf.column and rng.field in (None, coll.time_field):
+                column = table.c[tf.column]
+                if rng.start is not None:
+                    query = query.where(column >= rng.start)
+                if rng.end is not None:
+                    query = query.where(column < rng.end)
+            if conn.dialect.name == "sqlite":
+                out[name] = _sqlite_warm(coll, table, query, conn)
+            else:
+                out[name] = rows_to_table(coll, list(conn.execute(query).mappings()))
+    return out, (time.perf_counter() - started) * 1000
+
+
+def _sqlite_warm(coll: Collection, table: sa.Table, query: Any, conn: Any) -> pa.Table:
+    """SQLite rows as stored (timestamps and JSON as text, booleans as 0/1), into Arrow.
+
+    Skipping SQLAlchemy's per-value conversions (straight to the driver's cursor) is most of
+    the cost of a warm scan; the view casts the text to TIMESTAMPTZ and JSON, and the
+    integers to BOOLEAN, inside DuckDB, a column at a time.
+    """
+    compiled = query.compile(dialect=conn.dialect)
+    params = compiled.construct_params()
+    args = [
+        format_timestamp(v) if isinstance(v, datetime) else v
+        for v in (params[name] for name in compiled.positiontup or [])
+    ]
+    cursor = conn.connection.driver_connection.execute(str(compiled), args)
+    names = [d[0] for d in cursor.description]
+    rows = cursor.fetchall()
+    types = {f.column: f.type for f in coll.top_fields() if f.column}
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+    arrays = [
+        pa.array(list(values), type=_RAW_ARROW[types.get(name, FieldType.INT)])
+        for name, values in zip(names, columns, strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _tombstones(tiers: Tiers, plan: TierPlan) -> dict[str, set[Any]]:
+    ids = [s.id for segs in plan.segments.values() for s in segs]
+    with tiers.store.read() as conn:
+        return tiers.segments.tombstones(conn, ids)
+
+
+def _cold_sources(tiers: Tiers, segments: list[Segment]) -> list[tuple[Segment, Any]]:
+    """A DuckDB-readable source per segment: a local path, or an Arrow table (S3)."""
+    out: list[tuple[Segment, Any]] = []
+    for seg in segments:
+        path = tiers.cold.duckdb_path(seg.location)
+        out.append((seg, path if path is not None else tiers.cold.read(seg.location)))
+    return out
+
+
+def _create_view(
+    conn: Any,
+    coll: Collection,
+    warm: pa.Table,
+    cold: list[tuple[Segment, Any]],
+    plan: TierPlan,
+    hidden: dict[str, set[Any]],
+) -> None:
+    """A temporary view named like the collection: warm rows UNION ALL live cold rows.
+
+    Local segments of the same columns and no tombstones are read by one ``read_parquet``
+    over the list of files (DuckDB scans them in parallel); the others one by one.
+    """
+    fields = [f for f in coll.top_fields() if f.column]
+    key = coll.fields.get(coll.key_field or "")
+    warm_name = f"__warm_{coll.name}"
+    conn.register(warm_name, warm)
+    present = {f.column: f.type.value for f in fields if f.column}
+    selects = [_select(_quote(warm_name), fields, present, "")]
+    groups: dict[str, tuple[dict[str, str], list[str]]] = {}
+    for i, (seg, source) in enumerate(cold):
+        gone = hidden.get(seg.id) or set()
+        if isinstance(source, str) and not gone:
+            signature = ",".join(f"{c}:{t}" for c, t in sorted(seg.columns.items()))
+            groups.setdefault(signature, (seg.columns, []))[1].append(source)
+            continue
+        if isinstance(source, str):
+            relation = f"read_parquet('{_sql_text(source)}')"
+        else:
+            relation = _quote(f"__cold_{coll.name}_{i}")
+            conn.register(f"__cold_{coll.name}_{i}", source)
+        where = ""
+        if gone and key is not None and key.column in seg.columns:
+            conn.register(f"__gone_{coll.name}_{i}", pa.table({"k": pa.array(sorted(gone))}))
+            where = (
+                f" WHERE {_quote(key.column)} NOT IN "
+                f"(SELECT k FROM {_quote(f'__gone_{coll.name}_{i}')})"
+            )
+        selects.append(_select(relation, fields, seg.columns, where))
+    for columns, paths in groups.values():
+        files = ", ".join(f"'{_sql_text(p)}'" for p in paths)
+        selects.append(_select(f"read_parquet([{files}])", fields, columns, ""))
+    conn.execute(
+        f"CREATE OR REPLACE TEMP VIEW {_quote(coll.name)} AS " + " UNION ALL ".join(selects)
+    )
+
+
+def _select(relation: str, fields: list[Any], present: dict[str, str], where: str) -> str:
+    columns = [f"CAST({_quote(ROW_ID)} AS BIGINT) AS {_quote(ROW_ID)}"]
+    for f in fields:
+        target = _DUCK_TYPES[f.type]
+        if f.column not in present:
+            columns.append(f"CAST(NULL AS {target}) AS {_quote(f.column)}")
+        else:
+            columns.append(_cast(_quote(f.column), FieldType(present[f.column]), f.type))
+    return f"SELECT {', '.join(columns)} FROM {relation}{where}"
+
+
+def _cast(column: str, stored: FieldType, wanted: FieldType) -> str:
+    """A segment's column as today's type (the same widening the operational store did)."""
+    alias = f" AS {column}"
+    if stored is FieldType.BOOL and wanted in (FieldType.TEXT, FieldType.JSON):
+        return f"CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END{alias}"
+    if stored is FieldType.TIMESTAMP and wanted is FieldType.TEXT:
+        return f"strftime({column}, '%Y-%m-%dT%H:%M:%S.%fZ'){alias}"
+    return f"CAST({column} AS {_DUCK_TYPES[wanted]}){alias}"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _sql_text(value: str) -> str:
+    return value.replace("'", "''")

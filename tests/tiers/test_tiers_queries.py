@@ -1,0 +1,116 @@
+"""Queries across tiers give the answers they gave before any move, on both backends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from tierdata import BASE, LATER, events
+
+from thermodb.database import Database
+
+SPECS: list[dict[str, Any]] = [
+    {"collection": "logs", "aggregates": [{"fn": "count"}]},
+    {
+        "collection": "logs",
+        "group_by": [{"field": "level"}],
+        "aggregates": [
+            {"fn": "count", "alias": "n"},
+            {"fn": "avg", "field": "ms"},
+            {"fn": "percentile", "field": "ms", "q": 0.9},
+            {"fn": "count_distinct", "field": "ctx.host"},
+            {"fn": "min", "field": "ts"},
+        ],
+        "order": [{"field": "level"}],
+    },
+    {
+        "collection": "logs",
+        "group_by": [{"bucket": "day"}],
+        "aggregates": [{"fn": "sum", "field": "ms"}],
+        "order": [{"field": "day"}],
+    },
+    {
+        "collection": "logs",
+        "where": {
+            "and": [
+                {"field": "level", "op": "!=", "value": "info"},
+                {"field": "ctx.host", "op": "=", "value": "h1"},
+            ]
+        },
+        "order": [{"field": "id", "desc": True}],
+        "limit": 5,
+    },
+    {
+        "collection": "logs",
+        "time": {"start": "2025-01-02T00:00:00Z", "end": "2025-01-03T12:00:00Z"},
+        "aggregates": [{"fn": "count"}, {"fn": "max", "field": "ms"}],
+    },
+    {
+        "collection": "logs",
+        "group_by": [{"field": "host"}],
+        "aggregates": [
+            {"fn": "avg", "field": "ms", "alias": "avg_ms"},
+            {"fn": "count", "field": "level"},
+            {"fn": "max", "field": "ts"},
+        ],
+        "order": [{"field": "avg_ms", "desc": True}],
+        "limit": 2,
+    },
+    {
+        "collection": "logs",
+        "links": [
+            {
+                "collection": "hosts",
+                "kind": "semi",
+                "on": ["host", "name"],
+                "where": {"field": "tier", "op": "=", "value": "gold"},
+            }
+        ],
+        "aggregates": [{"fn": "count"}],
+    },
+]
+
+
+def _load(db: Database) -> None:
+    db.ingest([{**r, "host": r["ctx"]["host"]} for r in events(120)], collection="logs")
+    db.ingest(
+        [
+            {"name": f"h{i}", "tier": "gold" if i else "basic", "seen": BASE.isoformat()}
+            for i in range(3)
+        ],
+        collection="hosts",
+        key="name",
+    )
+
+
+def test_answers_are_the_same_before_and_after_moves(tiered_db: Database) -> None:
+    db = tiered_db
+    _load(db)
+    before = [db.query(spec).rows for spec in SPECS]
+    db.migrate(LATER)
+    assert db.thermal.segments.segments("logs"), "nothing went cold"
+    after = [db.query(spec) for spec in SPECS]
+    assert [a.rows for a in after] == before
+    assert after[0].explain["tiers"] == ["warm", "cold"]
+    assert after[4].explain["segments_pruned"]["logs"] == 3  # only 2 of 5 days overlap
+    assert {"warm_ms", "cold_ms", "total_ms"} <= set(after[0].explain["timings"])
+    assert after[0].explain["merge"].startswith("partial aggregates")  # count: pushed down
+    assert after[1].explain["merge"].startswith("union")  # percentile: merged in DuckDB
+    assert {"warm_ms", "duckdb_ms", "total_ms"} <= set(after[1].explain["timings"])
+    # half promoted back: still the same answers
+    segment = db.thermal.segments.segments("logs")[0]
+    db.thermal.migrator.promote(db.collection("logs"), segment.id, LATER)
+    assert [db.query(spec).rows for spec in SPECS] == before
+
+
+def test_cross_tier_results_are_cached_until_data_changes(tdb: Database) -> None:
+    _load(tdb)
+    tdb.migrate(LATER)
+    spec = SPECS[0]
+    assert tdb.query(spec).explain["result_cache"] == "miss"
+    assert tdb.query(spec).explain["result_cache"] == "hit"
+    tdb.ingest(events(1, start=500), collection="logs")
+    fresh = tdb.query(spec)
+    assert fresh.explain["result_cache"] == "miss" and fresh.rows == [[121]]
+    tdb.migrate(LATER + timedelta(days=1))
+    assert tdb.query(spec).rows == [[121]]
