@@ -224,12 +224,18 @@ def peak_rss_mb() -> float:
 
 # -- the driver ------------------------------------------------------------------------------
 def measure(
-    loader: str, path: Path, target: str, families: dict[str, str] | None = None
+    loader: str,
+    path: Path,
+    target: str,
+    families: dict[str, str] | None = None,
+    src: str | None = None,
 ) -> dict[str, Any]:
+    """One load in a subprocess; ``src`` puts another thermodb source tree first on the path."""
     cmd = [sys.executable, __file__, "--run-one", loader, "--file", str(path), "--target", target]
     if families:
         cmd += ["--families", json.dumps(families)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    env = {**os.environ, "PYTHONPATH": src} if src else None
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{loader} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -285,16 +291,17 @@ class Targets:
         self.schemas.clear()
 
 
-Loader = tuple[str, str, Callable[[], str], dict[str, str] | None]
-"""(label, loader, a fresh target, the column families the floor loaders need)."""
+Loader = tuple[str, str, Callable[[], str], dict[str, str] | None, str | None]
+"""(label, loader, a fresh target, the column families the floor loaders need, the
+thermodb source tree to load, None for the installed one)."""
 
 
 def compare(loaders: list[Loader], path: Path, runs: int) -> dict[str, Any]:
     """Run every loader ``runs`` times, interleaved (load on a shared machine hits all)."""
-    results: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _, _ in loaders}
+    results: dict[str, list[dict[str, Any]]] = {label: [] for label, *_ in loaders}
     for _ in range(runs):
-        for label, loader, target, families in loaders:
-            results[label].append(measure(loader, path, target(), families))
+        for label, loader, target, families, src in loaders:
+            results[label].append(measure(loader, path, target(), families, src))
     out = {}
     for label, runs_of in results.items():
         rates = sorted(r["rate"] for r in runs_of)
@@ -334,6 +341,12 @@ def main() -> None:
     parser.add_argument("--pg-url", default=PG_URL)
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--out", default=None, help="Write the results as JSON here.")
+    parser.add_argument(
+        "--baseline-src",
+        default=None,
+        help="Also load with the thermodb in this source tree (its src/ directory), "
+        "interleaved, as 'thermodb-baseline': before/after figures from one run.",
+    )
     parser.add_argument("--run-one", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--file", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--target", default=None, help=argparse.SUPPRESS)
@@ -359,18 +372,31 @@ def main() -> None:
         )
         families = columns_of(small)
         targets = Targets(work, args.pg_url)
+
+        def baseline(target: Callable[[], str]) -> list[Loader]:
+            src = args.baseline_src
+            return [("thermodb-baseline", "thermodb", target, None, src)] if src else []
+
         results: dict[str, Any] = {"records": args.records, "memory_records": args.records * times}
         try:
             if "sqlite" in backends:
                 print(f"SQLite, {args.records:,} records:", flush=True)
                 sq = compare(
                     [
-                        ("thermodb", "thermodb", targets.sqlite_dir, None),
-                        ("sqlite3", "sqlite3", lambda: targets.sqlite_file("sqlite3"), families),
+                        ("thermodb", "thermodb", targets.sqlite_dir, None, None),
+                        *baseline(targets.sqlite_dir),
+                        (
+                            "sqlite3",
+                            "sqlite3",
+                            lambda: targets.sqlite_file("sqlite3"),
+                            families,
+                            None,
+                        ),
                         (
                             "sqlite-utils",
                             "sqlite-utils",
                             lambda: targets.sqlite_file("sqlite-utils"),
+                            None,
                             None,
                         ),
                     ],
@@ -383,8 +409,9 @@ def main() -> None:
                 print(f"PostgreSQL, {args.records:,} records:", flush=True)
                 pg = compare(
                     [
-                        ("thermodb", "thermodb", targets.pg, None),
-                        ("copy", "copy", targets.pg, families),
+                        ("thermodb", "thermodb", targets.pg, None, None),
+                        *baseline(targets.pg),
+                        ("copy", "copy", targets.pg, families, None),
                     ],
                     small,
                     args.runs,
@@ -404,6 +431,11 @@ def summarise(results: dict[str, Any]) -> None:
     if sq:
         for basis in ("rate", "cpu_rate"):
             t = sq["thermodb"][basis]
+            if "thermodb-baseline" in sq:
+                print(
+                    f"  SQLite ({basis}): thermodb / baseline = "
+                    f"{t / sq['thermodb-baseline'][basis]:.2f}x"
+                )
             print(
                 f"  SQLite ({basis}): thermodb / sqlite3 executemany = "
                 f"{t / sq['sqlite3'][basis]:.2f}x; thermodb / sqlite-utils insert = "
@@ -419,6 +451,11 @@ def summarise(results: dict[str, Any]) -> None:
         for basis in ("rate", "cpu_rate"):
             t = pg["thermodb"][basis]
             print(f"  PostgreSQL ({basis}): thermodb / psycopg COPY = {t / pg['copy'][basis]:.2f}x")
+            if "thermodb-baseline" in pg:
+                print(
+                    f"  PostgreSQL ({basis}): thermodb / baseline = "
+                    f"{t / pg['thermodb-baseline'][basis]:.2f}x"
+                )
         print(
             f"  PostgreSQL: thermodb peak {pg['thermodb']['peak_mb']:.0f} MB at "
             f"{results['records']:,}, {pg['thermodb_big']['peak_mb']:.0f} MB at "

@@ -11,7 +11,8 @@ from thermodb.database import Database
 
 
 @pytest.fixture
-def env(sqlite_db: Database) -> Iterator[Env]:
-    e = make_env(sqlite_db)
+def env(db: Database) -> Iterator[Env]:
+    """The app over a seeded database, on SQLite and on PostgreSQL."""
+    e = make_env(db)
     with e.client:
         yield e

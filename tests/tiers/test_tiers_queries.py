@@ -114,3 +114,27 @@ def test_cross_tier_results_are_cached_until_data_changes(tdb: Database) -> None
     assert fresh.explain["result_cache"] == "miss" and fresh.rows == [[121]]
     tdb.migrate(LATER + timedelta(days=1))
     assert tdb.query(spec).rows == [[121]]
+
+
+def test_a_move_during_a_query_makes_it_run_again(tdb: Database) -> None:
+    _load(tdb)
+    spec = SPECS[0]
+    expected = tdb.query(spec).rows
+    coll = tdb.collection("logs")
+    first = next(p for p in tdb.thermal.migrator.plan(LATER) if p.collection == "logs")
+    tdb.thermal.migrator.demote(coll, first.window_start, first.window_end, LATER)
+    original = tdb.thermal._run
+    moves = iter([p for p in tdb.thermal.migrator.plan(LATER) if p.collection == "logs"][:1])
+
+    def run_with_a_move_under_it(spec_: Any, plan: Any) -> Any:
+        answer = original(spec_, plan)
+        move = next(moves, None)
+        if move is not None:  # a demote commits after the tiers were read
+            assert move.window_start and move.window_end
+            tdb.thermal.migrator.demote(coll, move.window_start, move.window_end, LATER)
+        return answer
+
+    tdb.thermal._run = run_with_a_move_under_it  # type: ignore[method-assign]
+    result = tdb.query(spec)
+    assert result.rows == expected
+    assert result.explain["attempts"] == 2 and "note" not in result.explain

@@ -115,3 +115,51 @@ def test_object_store_unreachable_mid_move(s3_db: Database, moto: Moto) -> None:
     assert stored(s3_db, "logs") == expected
     live = {s.location for s in s3_db.thermal.segments.segments("logs")}
     assert set(s3_db.thermal.cold.files()) == live  # the temp file of the failed move is gone
+
+
+@pytest.mark.postgres
+def test_postgres_with_s3_and_redis_moves_both_ways(
+    moto: Moto, pg_url: str, tmp_path: Path
+) -> None:
+    """The CI topology: PostgreSQL operational store, S3-compatible cold, Redis hot."""
+    from tierdata import redis_problem, service_missing
+
+    problem = redis_problem()
+    if problem:
+        service_missing("Redis", problem)
+    settings = load_settings(
+        pg_url,
+        environ={
+            "THERMODB_DATA_DIR": str(tmp_path / "data"),
+            "THERMODB_COLD": f"s3://{BUCKET}/pg",
+            "THERMODB_CACHE": "redis://127.0.0.1:6379/0",
+            "THERMODB_S3__ENDPOINT": moto.endpoint,
+            "THERMODB_S3__REGION": "us-east-1",
+            "THERMODB_S3__ACCESS_KEY_ID": "testing",
+            "THERMODB_S3__SECRET_ACCESS_KEY": "testing",
+        },
+    )
+    with Database(pg_url, settings) as db:
+        assert (db.store.dialect, db.thermal.cache.kind, db.thermal.cold.local) == (
+            "postgresql",
+            "redis",
+            False,
+        )
+        db.ingest(events(48), collection="logs")
+        expected = stored(db, "logs")
+        spec = {
+            "collection": "logs",
+            "group_by": [{"field": "level"}],
+            "aggregates": [{"fn": "count"}, {"fn": "percentile", "field": "ms", "q": 0.5}],
+            "order": [{"field": "level"}],
+        }
+        answer = db.query(spec).rows
+        assert db.migrate(LATER).rows_moved == 48
+        assert stored(db, "logs") == expected and db.query(spec).rows == answer
+        db.thermal.clock = lambda: LATER
+        for _ in range(6):
+            db.thermal.cache.clear()
+            assert db.get("logs", 3) == expected[3]
+        assert [d["kind"] for d in db.migrate(LATER).done] == ["promote"]
+        assert stored(db, "logs") == expected and db.query(spec).rows == answer
+        db.thermal.cache.clear()

@@ -29,6 +29,7 @@ from thermodb.ingest.inference import (
     choose_time_field,
     looks_like_time_name,
 )
+from thermodb.ingest.leaves import nested_values
 from thermodb.ingest.readers import Format, Item, read_records
 from thermodb.ingest.routing import RouteDecision, Router
 from thermodb.ingest.validation import Limits, RecordChecker, RecordProblem
@@ -130,6 +131,8 @@ class _DryRun(Exception):
 
 
 _Typed = dict[str, tuple[FieldType, Any]]
+_Leaves = list[tuple[str, Any]] | None
+"""A record's nested leaves; None when its batch was checked as a block (see _observe)."""
 
 
 class Ingestor:
@@ -197,7 +200,33 @@ class _Call:
                 self._batch(conn, label, batch)
 
     def _batch(self, conn: Connection, label: str, batch: list[Item]) -> None:
-        groups: dict[str, list[tuple[Item, list[tuple[str, Any]]]]] = defaultdict(list)
+        if self._checked_as_block(batch):
+            self.report.received += len(batch)
+            self._bytes += sum(item.size for item in batch)
+            assert self.options.collection is not None
+            self._write(conn, label, self.options.collection, [(item, None) for item in batch])
+        else:
+            self._check_each(conn, label, batch)
+        if self.progress:
+            self.progress(len(batch), self._bytes)
+            self._bytes = 0
+
+    def _checked_as_block(self, batch: list[Item]) -> bool:
+        """Whether the batch can skip the per-record walk: decoded NDJSON lines, all valid,
+        bound for one named collection that evolves (strict modes type and refuse record by
+        record, routing decides per record)."""
+        name = self.options.collection
+        if name is None or any(item.error is not None for item in batch):
+            return False
+        coll = self.catalog.find(name)
+        if coll is not None and coll.evolution != "evolve":
+            return False
+        return self._checker.check_block(
+            [item.record for item in batch], [item.size for item in batch]
+        )
+
+    def _check_each(self, conn: Connection, label: str, batch: list[Item]) -> None:
+        groups: dict[str, list[tuple[Item, _Leaves]]] = defaultdict(list)
         check = self._checker.check
         for item in batch:
             self.report.received += 1
@@ -214,9 +243,6 @@ class _Call:
             groups[name].append((item, leaves))
         for name, rows in groups.items():
             self._write(conn, label, name, rows)
-        if self.progress:
-            self.progress(len(batch), self._bytes)
-            self._bytes = 0
 
     def _route(self, label: str, position: int, record: Mapping[str, Any]) -> str:
         candidates = [
@@ -293,7 +319,7 @@ class _Call:
         conn: Connection,
         label: str,
         name: str,
-        rows: list[tuple[Item, list[tuple[str, Any]]]],
+        rows: list[tuple[Item, _Leaves]],
     ) -> None:
         existing = self.catalog.find(name)
         coll = existing or self.pending.get(name) or self._new_collection(name)
@@ -323,7 +349,7 @@ class _Call:
         )
         for hook in self.write_hooks:
             hook(conn, coll, table_columns, out)
-        self._observe(coll, columns, leaves)
+        self._observe(coll, columns, leaves, [item.record for item in items])
         if is_new and name not in self.report.created:
             self.report.created.append(name)
         self.catalog.save(conn, coll)
@@ -333,14 +359,14 @@ class _Call:
     def _type_strict(
         self,
         label: str,
-        rows: list[tuple[Item, list[tuple[str, Any]]]],
+        rows: list[tuple[Item, _Leaves]],
         coll: Collection,
         current: dict[str, FieldType],
-    ) -> tuple[dict[str, FieldType], list[Item], list[list[tuple[str, Any]]], list[Column]]:
+    ) -> tuple[dict[str, FieldType], list[Item], list[_Leaves], list[Column]]:
         """Type record by record, refusing what a frozen or discarding schema does not fit."""
         planned: dict[str, FieldType] = {}
         items: list[Item] = []
-        leaves: list[list[tuple[str, Any]]] = []
+        leaves: list[_Leaves] = []
         typed_records: list[_Typed] = []
         for item, item_leaves in rows:
             typed = self._type_record(label, item, coll, planned, True, current)
@@ -467,7 +493,7 @@ class _Call:
         label: str,
         coll: Collection,
         items: list[Item],
-        leaves: list[list[tuple[str, Any]]],
+        leaves: list[_Leaves],
         columns: list[Column],
     ) -> None:
         """Reject records whose key is missing, null or not a scalar (dropping their rows)."""
@@ -492,7 +518,11 @@ class _Call:
         keep_rows(columns, keep, [item.record for item in items])
 
     def _observe(
-        self, coll: Collection, columns: list[Column], leaves: list[list[tuple[str, Any]]]
+        self,
+        coll: Collection,
+        columns: list[Column],
+        leaves: list[_Leaves],
+        records: list[dict[str, Any]],
     ) -> None:
         """Update field statistics and nested-leaf types from the rows just written.
 
@@ -506,8 +536,11 @@ class _Call:
             if f is not None:
                 f.observe_many(column.values, absent=column.absent)
         nested: dict[str, list[Any]] = {}
+        if leaves and leaves[0] is None:  # the batch was checked as a block
+            tops = [(c.key, c.values) for c in columns if c.type is FieldType.JSON]
+            nested = nested_values(tops, records, fields)
         for row in leaves:
-            for path, value in row:
+            for path, value in row or ():
                 values = nested.get(path)
                 if values is None:
                     if value is None and path not in fields:

@@ -15,6 +15,7 @@ import math
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -26,6 +27,8 @@ __all__ = ["Format", "Item", "read_records"]
 
 Format = Literal["auto", "ndjson", "json", "csv"]
 _WHOLE_DOCUMENT_LIMIT = 256 * 1024 * 1024
+_BLOCK_BYTES = 1 << 20
+"""NDJSON is decoded in blocks of lines of about this many bytes."""
 
 
 @dataclass(slots=True)
@@ -112,20 +115,35 @@ def _read_stream(stream: IO[bytes], fmt: Format, label: str) -> Iterator[Item]:
 
 
 def _read_ndjson(stream: IO[bytes], label: str) -> Iterator[Item]:
+    """Lines decoded a block at a time: one ``map(orjson.loads, ...)`` per block when all
+    of its lines are valid, line by line (for blank lines, errors and a whole JSON
+    document spread over lines) when one is not."""
     loads, invalid = orjson.loads, orjson.JSONDecodeError
-    for line_no, line in enumerate(stream, 1):
+    first = 1
+    while lines := stream.readlines(_BLOCK_BYTES):
         try:
-            record = loads(line)  # orjson skips the surrounding whitespace itself
-        except invalid as exc:
-            text = line.strip()
-            if not text:
-                continue
-            if line_no == 1 and text in (b"{", b"["):
-                yield from _read_whole_document(text + stream.read(_WHOLE_DOCUMENT_LIMIT), label)
-                return
-            yield Item(line_no, error=f"invalid JSON: {exc}", size=len(line))
-            continue
-        yield Item(line_no, record, None, len(line))
+            records = list(map(loads, lines))  # orjson skips surrounding whitespace itself
+        except invalid:
+            for offset, line in enumerate(lines):
+                line_no = first + offset
+                try:
+                    record = loads(line)
+                except invalid as exc:
+                    text = line.strip()
+                    if not text:
+                        continue
+                    if line_no == 1 and text in (b"{", b"["):
+                        rest = b"".join(lines[offset + 1 :])
+                        document = text + rest + stream.read(_WHOLE_DOCUMENT_LIMIT)
+                        yield from _read_whole_document(document, label)
+                        return
+                    yield Item(line_no, error=f"invalid JSON: {exc}", size=len(line))
+                    continue
+                yield Item(line_no, record, None, len(line))
+        else:
+            positions = range(first, first + len(lines))
+            yield from map(Item, positions, records, repeat(None), map(len, lines))
+        first += len(lines)
 
 
 def _read_whole_document(data: bytes, label: str) -> Iterator[Item]:

@@ -8,7 +8,9 @@ schema can describe and the query engine can address them.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 __all__ = ["Limits", "RecordChecker", "RecordProblem", "check_record"]
@@ -70,6 +72,55 @@ class RecordChecker:
                 "keep a reference)"
             )
         return leaves
+
+    def check_block(self, records: Sequence[Any], sizes: Sequence[int]) -> bool:
+        """Whether every record of a decoded NDJSON block passes :meth:`check`, checked a
+        level of nesting at a time rather than record by record.
+
+        For lines decoded by orjson only (``sizes`` are their byte lengths, all > 0): orjson
+        refuses non-finite numbers, and :meth:`check`'s size estimate is at most 8 bytes per
+        byte of JSON, so a line of at most 1/8 of the size limit cannot exceed it. False
+        means "check these records one by one" (something is wrong or unusual), never that
+        a record is bad; the caller then gets :meth:`check`'s exact verdicts and messages.
+        Nested leaves are not collected here (see :mod:`thermodb.ingest.leaves`).
+        """
+        limits = self.limits
+        if not records or not all(type(r) is dict for r in records):
+            return False
+        if min(sizes) <= 0 or max(sizes) * 8 + 8 > limits.max_record_bytes:
+            return False
+        if not min(map(len, records)) or max(map(len, records)) > limits.max_fields:
+            return False
+        try:
+            self._scan_dicts(records, 1)
+        except RecordProblem:
+            return False
+        return True
+
+    def _scan_dicts(self, dicts: Sequence[dict[str, Any]], depth: int) -> None:
+        """Names, depth and nested containers of all these objects at one level."""
+        if depth > self.limits.max_depth:
+            raise RecordProblem("too deep")
+        names = self._names
+        for key in dict.fromkeys(chain.from_iterable(dicts)):
+            if key not in names:
+                self._check_name(key, "")
+        values = list(chain.from_iterable(map(dict.values, dicts)))
+        kinds = set(map(type, values))
+        if dict in kinds:
+            self._scan_dicts([v for v in values if type(v) is dict], depth + 1)
+        if list in kinds:
+            self._scan_lists([v for v in values if type(v) is list], depth + 1)
+
+    def _scan_lists(self, lists: list[list[Any]], depth: int) -> None:
+        if depth > self.limits.max_depth:
+            raise RecordProblem("too deep")
+        items = list(chain.from_iterable(lists))
+        kinds = set(map(type, items))
+        if dict in kinds:
+            self._scan_dicts([v for v in items if type(v) is dict], depth + 1)
+        if list in kinds:
+            self._scan_lists([v for v in items if type(v) is list], depth + 1)
 
     def _check_name(self, key: Any, prefix: str) -> None:
         limits = self.limits

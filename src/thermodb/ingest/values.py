@@ -11,6 +11,7 @@ order, gives: the same value types, the same widened field types.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -165,6 +166,9 @@ class Column:
     """The row of the first non-null value (-1: none)."""
     absent: int
     """Rows without the field at all (the other None values are nulls)."""
+    texts: list[str | None] | None = None
+    """For timestamps read from text: each value's canonical text (what
+    :func:`~thermodb.storage.columns.format_timestamp` gives), when it came for free."""
 
 
 def type_columns(records: list[dict[str, Any]], types: Mapping[str, FieldType]) -> list[Column]:
@@ -191,10 +195,53 @@ def _type_column(
         if kind is not None:
             return Column(key, values, None, kind, current, first, absent)
         if current is FieldType.TIMESTAMP and pt is str:
+            uniform = _uniform_times(values, nones)
+            if uniform is not None:
+                moments, texts = uniform
+                column = Column(key, moments, None, FieldType.TIMESTAMP, current, first, absent)
+                column.texts = texts
+                return column
             parsed = [None if v is None else time_of(v) for v in values]
             if parsed.count(None) == nones:  # every string named a time
                 return Column(key, parsed, None, FieldType.TIMESTAMP, current, first, absent)
     return _type_each(key, values, current, first, absent)
+
+
+_UNIFORM_TIMES = (
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z"), 23, "000Z"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z"), 27, ""),
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"), 19, ".000000Z"),
+)
+"""UTC times in one of the shapes machines write (milliseconds, microseconds, seconds):
+(the shape, the prefix the canonical text keeps, what it appends)."""
+
+
+def _uniform_times(
+    values: list[Any], nones: int
+) -> tuple[list[datetime | None], list[str | None]] | None:
+    """Times and canonical texts of a column of strings that all have one shape.
+
+    Each shape matches a subset of what :func:`parse_timestamp` accepts and reads as UTC,
+    so ``datetime.fromisoformat`` alone gives its result, and the canonical text is the
+    string with its fraction padded to microseconds: no per-value Python work.
+    """
+    strings = [v for v in values if v is not None] if nones else values
+    for shape, keep, pad in _UNIFORM_TIMES:
+        if not all(map(shape.fullmatch, strings)):
+            continue
+        try:
+            moments = list(map(datetime.fromisoformat, strings))
+        except ValueError:  # a date that does not exist: the general path reports it
+            return None
+        texts = strings if not pad else [s[:keep] + pad for s in strings]
+        if not nones:
+            return moments, texts  # type: ignore[return-value]
+        m, t = iter(moments), iter(texts)
+        return (
+            [None if v is None else next(m) for v in values],
+            [None if v is None else next(t) for v in values],
+        )
+    return None
 
 
 def _type_each(
@@ -242,6 +289,8 @@ def keep_rows(columns: list[Column], keep: list[int], records: list[dict[str, An
         c.values = [c.values[i] for i in keep]
         if c.kinds is not None:
             c.kinds = [c.kinds[i] for i in keep]
+        if c.texts is not None:
+            c.texts = [c.texts[i] for i in keep]
         c.absent = sum(1 for r in records if c.key not in r)
         c.first = _first_value(c.values)
 
@@ -272,6 +321,8 @@ def _storage_values(column: Column, ftype: FieldType, store: OperationalStore) -
                 dumps = orjson.dumps
                 return [None if v is None else dumps(v).decode() for v in column.values]
             if ftype is FieldType.TIMESTAMP:
+                if column.texts is not None and store.ops.capabilities.timestamps_as_text:
+                    return column.texts
                 ts = store.ops.timestamp_value
                 return [None if v is None else ts(v) for v in column.values]
         convert = converter(ftype, store)

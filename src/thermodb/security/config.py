@@ -84,6 +84,8 @@ class SecurityConfig(_Section):
     masks: dict[str, dict[str, MaskRule]] = Field(default_factory=dict)
     max_rows: int = Field(default=1000, gt=0)
     """Rows returned by one query or MCP tool call at most (flagged ``truncated``)."""
+    query_timeout_s: float = Field(default=10.0, gt=0)
+    """SQL statements run at most this long (the engine cancels them); MCP calls 30 s."""
 
     # -- rate limits ---------------------------------------------------------------------
     rate_limits: dict[str, RateLimit] = Field(default_factory=_default_limits)

@@ -69,7 +69,9 @@ class Gateway:
         try:
             return self.auth.authenticate(authorization, api_key)
         except AccessError as exc:
-            self.audit.append(
+            # batched like reads: a flood of bad credentials must not become a flood of
+            # synchronous writes (the entries still land within the flush interval)
+            self.audit.enqueue(
                 "unknown", "auth", where, outcome="denied", detail={"code": exc.details.get("code")}
             )
             raise
@@ -250,9 +252,14 @@ class Gateway:
     def sql(self, principal: Principal, text: str) -> QueryAnswer:
         with self._audited(principal, "sql", "", read=True, detail={"sql": text[:2000]}):
             check_sql(text, principal, self.policy, self._sqlglot_dialect())
-            result = self._engine("sql")(text)
+            result = self._engine("sql")(
+                text, max_rows=self.config.max_rows, timeout=self.config.query_timeout_s
+            )
             return self._cap_rows(
-                list(result.columns), [list(r) for r in result.rows], explain_of(result)
+                list(result.columns),
+                [list(r) for r in result.rows],
+                explain_of(result),
+                bool(getattr(result, "truncated", False)),
             )
 
     def ask(self, principal: Principal, question: str, conversation: Any = None) -> QueryAnswer:

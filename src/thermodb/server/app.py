@@ -17,7 +17,7 @@ from thermodb.database import Database
 from thermodb.security.config import SecurityConfig
 from thermodb.security.gateway import Gateway
 from thermodb.server import routes_data, routes_ops, routes_query
-from thermodb.server.limits import BodyLimitMiddleware
+from thermodb.server.limits import BodyLimitMiddleware, RateHeadersMiddleware
 from thermodb.server.mcp_http import McpGateway
 from thermodb.server.metrics import Metrics, MetricsMiddleware
 from thermodb.server.problems import install_problem_handlers
@@ -72,6 +72,7 @@ def create_app(
     app.router.routes.append(
         Route("/mcp/{domain}", endpoint=mcp, methods=["GET", "POST", "DELETE"])
     )
+    app.add_middleware(RateHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=gateway.config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -28,7 +28,6 @@ def guard(route_class: RouteClass) -> Callable[..., Awaitable[Principal]]:
 
     async def dependency(
         request: Request,
-        response: Response,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         api_key: Annotated[str | None, Depends(_api_key)],
     ) -> Principal:
@@ -45,7 +44,7 @@ def guard(route_class: RouteClass) -> Callable[..., Awaitable[Principal]]:
             state = gateway.admit(principal, route_class)
         else:
             state = await run_in_threadpool(gateway.admit, principal, route_class)
-        response.headers.update(state.headers())
+        request.state.rate_headers = state.headers()  # sent by RateHeadersMiddleware
         return principal
 
     return dependency

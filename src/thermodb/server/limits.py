@@ -1,4 +1,6 @@
-"""A request-body size limit enforced while the body streams in (not trusting the header)."""
+"""Request limits at the ASGI layer: the body size (enforced while the body streams in, not
+trusting the header), and the ``RateLimit-*`` headers of the caller's bucket on every
+answer, whatever the route returns."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from thermodb.server.problems import problem_response
 
-__all__ = ["BodyLimitMiddleware"]
+__all__ = ["BodyLimitMiddleware", "RateHeadersMiddleware"]
 
 
 class _TooLarge(Exception):
@@ -57,3 +59,32 @@ class BodyLimitMiddleware:
             hint="split the upload into smaller requests",
         )
         await response(scope, receive, send)
+
+
+class RateHeadersMiddleware:
+    """Adds the headers the auth dependency left in ``request.state.rate_headers``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state = scope.get("state") or {}
+                extra = state.get("rate_headers")
+                if extra:
+                    headers = list(message.get("headers", []))
+                    present = {k.lower() for k, _ in headers}
+                    headers += [
+                        (k.lower().encode(), v.encode())
+                        for k, v in extra.items()
+                        if k.lower().encode() not in present
+                    ]
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, sending)

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from thermodb.errors import AuthError, ThermoError
 
-__all__ = ["PROBLEM", "install_problem_handlers", "problem_response"]
+__all__ = ["PROBLEM", "install_problem_handlers", "json_response", "problem_response"]
 
 PROBLEM = "application/problem+json"
 _log = logging.getLogger("thermodb.server")
@@ -36,6 +36,15 @@ _TITLES = {
     501: "Not implemented",
     503: "Service unavailable",
 }
+
+
+def json_response(payload: Any) -> Response:
+    """JSON bytes straight from orjson: hot routes return this, which skips FastAPI's
+    re-validation of the answer (the route's ``response_model`` still documents it)."""
+    return Response(
+        orjson.dumps(payload, default=str, option=orjson.OPT_NON_STR_KEYS),
+        media_type="application/json",
+    )
 
 
 def problem_response(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from thermodb.errors import InputError
 from thermodb.server.deps import AdminCaller, GatewayDep, ReadCaller, WriteCaller
 from thermodb.server.models import CollectionCreate, CollectionSummary, WriteResult
+from thermodb.server.problems import json_response
 
 router = APIRouter(prefix="/v1", tags=["data"])
 
@@ -68,10 +69,10 @@ def drop_collection(name: Name, caller: AdminCaller, gateway: GatewayDep) -> Res
     return Response(status_code=204)
 
 
-@router.get("/collections/{name}/records/{key}")
-def get_record(name: Name, key: Key, caller: ReadCaller, gateway: GatewayDep) -> dict[str, Any]:
+@router.get("/collections/{name}/records/{key}", response_model=dict[str, Any])
+def get_record(name: Name, key: Key, caller: ReadCaller, gateway: GatewayDep) -> Response:
     """One record by key (404 if missing or outside your row filter)."""
-    return gateway.get(caller, name, key)
+    return json_response(gateway.get(caller, name, key))
 
 
 @router.put("/collections/{name}/records/{key}", response_model=WriteResult)

@@ -7,24 +7,26 @@ import secrets
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.responses import Response
 
 from thermodb.query.spec import QuerySpec
 from thermodb.server.deps import GatewayDep, QueryCaller
 from thermodb.server.models import AskRequest, QueryResponse, SQLRequest
+from thermodb.server.problems import json_response
 
 router = APIRouter(prefix="/v1", tags=["query"])
 
 
 @router.post("/query", response_model=QueryResponse)
-def query(spec: QuerySpec, caller: QueryCaller, gateway: GatewayDep) -> dict[str, Any]:
+def query(spec: QuerySpec, caller: QueryCaller, gateway: GatewayDep) -> Response:
     """Run a QuerySpec; row filters and masks are compiled in before planning."""
-    return gateway.query(caller, spec).to_dict()
+    return json_response(gateway.query(caller, spec).to_dict())
 
 
 @router.post("/sql", response_model=QueryResponse)
-def sql(body: SQLRequest, caller: QueryCaller, gateway: GatewayDep) -> dict[str, Any]:
+def sql(body: SQLRequest, caller: QueryCaller, gateway: GatewayDep) -> Response:
     """Run one read-only SELECT over collections you may read without row filters or masks."""
-    return gateway.sql(caller, body.sql).to_dict()
+    return json_response(gateway.sql(caller, body.sql).to_dict())
 
 
 @router.post("/ask", response_model=QueryResponse)

@@ -246,7 +246,9 @@ class RedisCache:
 
     kind = "redis"
 
-    def __init__(self, url: str, *, prefix: str = "thermodb:", ttl_seconds: int = 3600) -> None:
+    def __init__(
+        self, url: str, *, prefix: str = "thermodb:cache:", ttl_seconds: int = 3600
+    ) -> None:
         try:
             import redis
         except ImportError as exc:

@@ -32,6 +32,8 @@ class Capabilities:
     """The engine can enforce a read-only transaction (a backstop for user SQL)."""
     percentile: bool
     """The engine has an ordered-set percentile aggregate."""
+    timestamps_as_text: bool = False
+    """Timestamps are stored as their canonical text (``format_timestamp``)."""
 
 
 class DialectOps(Protocol):
@@ -62,7 +64,11 @@ class DialectOps(Protocol):
 
 class SQLiteOps:
     capabilities: ClassVar[Capabilities] = Capabilities(
-        name="sqlite", bulk_copy=False, read_only_transactions=False, percentile=False
+        name="sqlite",
+        bulk_copy=False,
+        read_only_transactions=False,
+        percentile=False,
+        timestamps_as_text=True,
     )
 
     @staticmethod

@@ -152,7 +152,8 @@ def run_across_tiers(
     conn = _base_connection(tiers).cursor()  # its own connection: temp views stay private
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            warm_job = pool.submit(_warm_tables, tiers, catalog, spec, plan, include_warm)
+            needed = _referenced_columns(compiled.statement)
+            warm_job = pool.submit(_warm_tables, tiers, catalog, spec, plan, include_warm, needed)
             cold_started = time.perf_counter()
             hidden = _tombstones(tiers, plan)
             cold_sources = {
@@ -161,7 +162,7 @@ def run_across_tiers(
             timings["cold_prepare_ms"] = (time.perf_counter() - cold_started) * 1000
             warm, timings["warm_ms"] = warm_job.result()
         for name in plan.segments:
-            _create_view(conn, catalog.get(name), warm[name], cold_sources[name], plan, hidden)
+            _create_view(conn, catalog.get(name), warm[name], cold_sources[name], hidden, needed)
         run_started = time.perf_counter()
         rows = conn.execute(sql, params).fetchall()
         timings["duckdb_ms"] = (time.perf_counter() - run_started) * 1000
@@ -210,10 +211,33 @@ def _render(statement: Any) -> tuple[str, list[Any]]:
     return str(compiled), [params[name] for name in order]
 
 
+def _referenced_columns(statement: Any) -> dict[str, set[str]]:
+    """The columns of each collection table a compiled statement reads (for projection)."""
+    from sqlalchemy.sql import visitors
+
+    out: dict[str, set[str]] = {}
+    for element in visitors.iterate(statement):
+        if isinstance(element, sa.Column) and element.table is not None:
+            base = getattr(element.table, "element", element.table)
+            name = getattr(base, "name", None)
+            if isinstance(name, str):
+                out.setdefault(name, set()).add(element.name)
+    return out
+
+
 def _warm_tables(
-    tiers: Tiers, catalog: Catalog, spec: QuerySpec, plan: TierPlan, include: bool = True
+    tiers: Tiers,
+    catalog: Catalog,
+    spec: QuerySpec,
+    plan: TierPlan,
+    include: bool = True,
+    needed: dict[str, set[str]] | None = None,
 ) -> tuple[dict[str, pa.Table], float]:
-    """Each collection's warm rows (in the time range, for the queried collection)."""
+    """Each collection's warm rows (in the time range, for the queried collection).
+
+    On SQLite only the columns the query reads are fetched (the driver's per-value cost is
+    most of a warm scan); PostgreSQL rows come whole.
+    """
     started = time.perf_counter()
     out: dict[str, pa.Table] = {}
     with tiers.store.read() as conn:
@@ -233,6 +257,8 @@ def _warm_tables(
                 if rng.end is not None:
                     query = query.where(column < rng.end)
             if conn.dialect.name == "sqlite":
+                wanted = (needed or {}).get(name, set()) | {ROW_ID}
+                query = query.with_only_columns(*(c for c in table.columns if c.name in wanted))
                 out[name] = _sqlite_warm(coll, table, query, conn)
             else:
                 out[name] = rows_to_table(coll, list(conn.execute(query).mappings()))
@@ -284,19 +310,20 @@ def _create_view(
     coll: Collection,
     warm: pa.Table,
     cold: list[tuple[Segment, Any]],
-    plan: TierPlan,
     hidden: dict[str, set[Any]],
+    needed: dict[str, set[str]],
 ) -> None:
     """A temporary view named like the collection: warm rows UNION ALL live cold rows.
 
     Local segments of the same columns and no tombstones are read by one ``read_parquet``
     over the list of files (DuckDB scans them in parallel); the others one by one.
     """
-    fields = [f for f in coll.top_fields() if f.column]
+    wanted = needed.get(coll.name, set())
+    fields = [f for f in coll.top_fields() if f.column in wanted]
     key = coll.fields.get(coll.key_field or "")
     warm_name = f"__warm_{coll.name}"
     conn.register(warm_name, warm)
-    present = {f.column: f.type.value for f in fields if f.column}
+    present = {f.column: f.type.value for f in fields if f.column and f.column in warm.column_names}
     selects = [_select(_quote(warm_name), fields, present, "")]
     groups: dict[str, tuple[dict[str, str], list[str]]] = {}
     for i, (seg, source) in enumerate(cold):

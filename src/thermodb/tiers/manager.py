@@ -25,7 +25,7 @@ from thermodb.config import Settings
 from thermodb.errors import StorageError, ThermoError
 from thermodb.query.spec import QuerySpec
 from thermodb.records import row_to_record
-from thermodb.storage.cache import HotCache, open_cache
+from thermodb.storage.cache import HotCache, RedisCache, open_cache
 from thermodb.storage.cold import ColdSettings, ColdStore, open_cold
 from thermodb.storage.operational import OperationalStore
 from thermodb.tiers.migration import (
@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 __all__ = ["Tiers"]
 
 Clock = Callable[[], datetime]
+CONSISTENT_TRIES = 4
+"""Runs of a cross-tier query before answering although writes keep landing under it."""
 KEYSET_CACHE = 256
 """Segments whose key sets stay in memory (segments never change, so these never go stale)."""
 
@@ -82,7 +84,10 @@ class Tiers:
         self.segments.create_tables()
         # each database keeps its files in its own folder, so databases may share a store
         # (and one's orphan sweep never touches another's files)
-        self.cold = cold.scoped(_database_id(store))
+        database_id = _database_id(store)
+        self.cold = cold.scoped(database_id)
+        if isinstance(cache, RedisCache):  # a shared Redis: this database's keys apart
+            cache.prefix = f"{cache.prefix}{database_id}:"
         cold = self.cold
         self._policies: dict[str, Policy] = {}
         self._load_policies()
@@ -359,27 +364,47 @@ class Tiers:
     def query(self, spec: QuerySpec, max_rows: int | None = None) -> Result | None:
         """Answer a query that reads cold segments (None: no cold data, the planner alone).
 
-        Cross-tier answers go through the result cache, keyed by the spec and the data
-        versions of every collection it reads, so a write or a move is never hidden.
+        The tiers are read in more than one transaction, so the answer is checked against
+        the data versions of every collection read: if a write or a move committed while
+        the query ran, it runs again (up to ``CONSISTENT_TRIES`` times), so it never counts
+        a record in two places or in none. Answers go through the result cache under the
+        spec and those versions, so a write or a move is never hidden by the cache either.
         """
         from thermodb.query.result import Result
         from thermodb.tiers.executor import plan_tiers
 
-        plan = plan_tiers(self, self.catalog, spec)
-        if not plan.touches_cold:
-            return None
-        names = list(plan.segments)
-        key = self.result_key(spec.model_dump_json(), names)
-        hit = self.cache.get(key)
-        if hit is not None:
-            cached = orjson.loads(hit)
-            result = Result(cached["columns"], cached["rows"], cached["explain"], False)
-            result.explain = {**result.explain, "result_cache": "hit"}
-        else:
+        spec_json = spec.model_dump_json()
+        result: Result | None = None
+        for attempt in range(1, CONSISTENT_TRIES + 1):
+            names = [spec.collection, *(link.collection for link in spec.links)]
+            before = self.segments.versions(names)
+            plan = plan_tiers(self, self.catalog, spec)
+            if not plan.touches_cold:
+                return None
+            key = self.result_key(spec_json, names)
+            hit = self.cache.get(key)
+            if hit is not None:
+                cached = orjson.loads(hit)
+                result = Result(cached["columns"], cached["rows"], cached["explain"], False)
+                result.explain = {**result.explain, "result_cache": "hit"}
+                break
             result = self._run(spec, plan)
-            payload = {"columns": result.columns, "rows": result.rows, "explain": result.explain}
-            self.cache.put(key, orjson.dumps(payload, default=str))
-            result.explain = {**result.explain, "result_cache": "miss"}
+            if self.segments.versions(names) == before:
+                payload = {
+                    "columns": result.columns,
+                    "rows": result.rows,
+                    "explain": result.explain,
+                }
+                self.cache.put(key, orjson.dumps(payload, default=str))
+                result.explain = {**result.explain, "result_cache": "miss", "attempts": attempt}
+                break
+            result.explain = {
+                **result.explain,
+                "result_cache": "miss",
+                "attempts": attempt,
+                "note": "data changed during every attempt: the answer may straddle a write",
+            }
+        assert result is not None
         if max_rows is not None and len(result.rows) > max_rows:
             return Result(result.columns, result.rows[:max_rows], result.explain, True)
         return result
