@@ -126,7 +126,8 @@ def aggregate(
     for name, (spec, sql) in cases.items():
         tiered, direct = [], []
         for _ in range(runs):
-            db.thermal.cache.clear()  # never answer from the result cache here
+            db.thermal.cache.clear()  # never answer from the result caches here
+            db.thermal.results.clear()
             tiered.append(timed(lambda spec=spec: db.query(spec)))
             conn = duckdb.connect()
             direct.append(

@@ -16,18 +16,10 @@ from pathlib import Path
 import pytest
 
 import thermodb
+from services import service_missing
 from thermodb.database import Database
 
 PG_URL = os.environ.get("THERMODB_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REQUIRE_SERVICES = os.environ.get("THERMODB_REQUIRE_SERVICES") == "1"
-
-
-def service_missing(name: str, reason: str) -> None:
-    """Skip (on a user's machine) or fail (in CI) a test whose server is absent."""
-    message = f"{name} is not reachable: {reason}"
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{message} (THERMODB_REQUIRE_SERVICES=1: CI must run these tests)")
-    pytest.skip(message)
 
 
 def _pg_available() -> str | None:

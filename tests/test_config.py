@@ -26,13 +26,14 @@ def test_file_then_environment(tmp_path: Path) -> None:
         environ={
             "THERMODB_CACHE": "redis://127.0.0.1:6379/0",
             "THERMODB_LLM_URL": "http://127.0.0.1:1/v1",
-            "THERMODB_AUTH__AUDIENCE": "api",
+            "THERMODB_SECURITY__AUDIENCE": "api",
             "THERMODB_SOMETHING_ELSE": "ignored",
         },
     )
     assert s.cold == "s3://bucket/x"
     assert s.cache == "redis://127.0.0.1:6379/0"
-    assert (s.llm.url, s.llm.model, s.auth.audience) == ("http://127.0.0.1:1/v1", "m1", "api")
+    assert (s.llm.url, s.llm.model) == ("http://127.0.0.1:1/v1", "m1")
+    assert s.security["audience"] == "api"
 
 
 def test_database_url_target() -> None:

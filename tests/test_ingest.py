@@ -187,3 +187,48 @@ def test_describe(db: Database, dev_set: Path) -> None:
     assert fields["settings.theme"]["type"] == "text"
     assert fields["plan"]["categorical"]
     assert info["history"][0]["version"] == 1
+
+
+def test_all_null_records_cannot_found_a_collection(db: Database) -> None:
+    with pytest.raises(InputError, match="every field of the record is null"):
+        db.ingest([{"a": None}], collection="nulls")
+    assert db.catalog.find("nulls") is None
+    db.ingest([{"id": 1, "a": 1}], collection="nulls")
+    db.ingest([{"id": 2, "a": None}], collection="nulls")
+    assert db.get("nulls", 2) == {"id": 2}
+
+
+def test_time_field_that_stops_being_a_time_loses_the_role(db: Database) -> None:
+    db.ingest([{"id": 1, "ts": "2026-01-01T00:00:00Z"}], collection="ev")
+    assert db.collection("ev").time_field == "ts"
+    db.ingest([{"id": 2, "ts": "soon"}], collection="ev")
+    c = db.collection("ev")
+    assert c.fields["ts"].type is FieldType.TEXT and c.time_field is None
+    assert "no longer the time field" in c.history[-1].note
+    assert db.get("ev", 1) == {"id": 1, "ts": "2026-01-01T00:00:00.000000Z"}
+
+
+def test_alter_roles(db: Database) -> None:
+    db.ingest(
+        [
+            {"id": 1, "sku": "a", "n": 1, "at": "2026-01-01T00:00:00Z"},
+            {"id": 2, "sku": "b", "n": 1, "at": "2026-01-02T00:00:00Z"},
+        ],
+        collection="items",
+    )
+    with pytest.raises(SchemaError, match="repeat"):
+        db.alter("items", key_field="n")
+    with pytest.raises(SchemaError, match="not timestamps"):
+        db.alter("items", time_field="sku")
+    c = db.alter("items", key_field="sku", kind="entity", evolution="freeze")
+    assert (c.key_field, c.kind, c.evolution) == ("sku", "entity", "freeze")
+    db.ingest([{"id": 3, "sku": "a", "n": 5, "at": "2026-01-03T00:00:00Z"}], collection="items")
+    assert db.count("items") == 2 and db.get("items", "a") == {
+        "id": 3,
+        "sku": "a",
+        "n": 5,
+        "at": "2026-01-03T00:00:00Z",
+    }
+    reopened = type(db)(db.target)
+    assert reopened.collection("items").key_field == "sku"
+    reopened.close()

@@ -2,7 +2,7 @@
 
 Lookup order, later wins: built-in defaults → ``thermodb.toml`` in the data directory →
 the file named by ``THERMODB_CONFIG`` → environment variables (``THERMODB_COLD``,
-``THERMODB_CACHE``...; nested keys with ``__``, e.g. ``THERMODB_AUTH__JWT_SECRET``).
+``THERMODB_CACHE``...; nested keys with ``__``, e.g. ``THERMODB_SECURITY__JWT_SECRET``).
 With nothing configured, everything lives under one data directory.
 
 Example ``thermodb.toml``::
@@ -14,7 +14,7 @@ Example ``thermodb.toml``::
     [s3]
     endpoint = "http://127.0.0.1:9000"
 
-    [auth]
+    [security]
     jwt_secret_env = "MY_JWT_SECRET"   # the secret itself stays out of files
 """
 
@@ -53,16 +53,6 @@ class LLMSettings(_Section):
     timeout_s: float = 20.0
 
 
-class AuthSettings(_Section):
-    required: bool = False
-    jwt_secret: str | None = None
-    jwt_secret_env: str | None = None
-    jwt_public_key: str | None = None
-    jwks_url: str | None = None
-    audience: str | None = None
-    issuer: str | None = None
-
-
 class Settings(_Section):
     """Where each part of a database lives, and how it behaves."""
 
@@ -76,10 +66,8 @@ class Settings(_Section):
     cache_bytes: int = 64 * 1024 * 1024
     migrate_every: float | None = None
     """Seconds between background migration passes (THERMODB_MIGRATE_EVERY); None: off."""
-    events: str = "local"
     s3: S3Settings = Field(default_factory=S3Settings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
-    auth: AuthSettings = Field(default_factory=AuthSettings)
     security: dict[str, Any] = Field(default_factory=dict)
     """Row filters, masks, rate limits, audit signing: validated by
     :class:`thermodb.security.config.SecurityConfig` (see docs/security.md)."""
@@ -152,7 +140,7 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-_SECTIONS = frozenset({"s3", "llm", "auth"})
+_SECTIONS = frozenset({"s3", "llm", "security"})
 
 
 def _deep_merge(into: dict[str, Any], new: dict[str, Any]) -> None:

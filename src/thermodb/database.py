@@ -96,6 +96,35 @@ class Database:
             warm = self.store.delete_keys(conn, coll, [value]) > 0
             return self.thermal.on_delete(conn, coll, value) or warm
 
+    def alter(
+        self,
+        collection: str,
+        *,
+        key_field: str | None = None,
+        time_field: str | None = None,
+        kind: str | None = None,
+        evolution: str | None = None,
+    ) -> Collection:
+        """Overrule what inference chose: key field, time field, kind or evolution mode."""
+        from thermodb.catalog.alter import alter_collection
+
+        altered = alter_collection(
+            self.catalog,
+            self.store,
+            collection,
+            key_field=key_field,
+            time_field=time_field,
+            kind=kind,
+            evolution=evolution,
+            has_cold_rows=self.thermal.cold_rows(collection) > 0,
+        )
+        # a new key or time field changes what gets and queries answer: retire cached ones
+        from thermodb.tiers.segments import bump_version
+
+        with self.store.begin() as conn:
+            bump_version(conn, collection)
+        return altered
+
     def drop(self, collection: str) -> None:
         """Remove a collection, its records and its schema."""
         self.catalog.get(collection)
@@ -165,8 +194,16 @@ class Database:
         """Run a QuerySpec (or its dict / JSON form); ``max_rows`` caps a listing."""
         parsed = parse_spec(spec)
         self.thermal.planner = self.planner
-        across = self.thermal.query(parsed, max_rows)  # None unless cold segments are read
-        return across if across is not None else self.planner.run(parsed, max_rows=max_rows)
+        names = [parsed.collection, *(link.collection for link in parsed.links)]
+
+        def run() -> Result:
+            across = self.thermal.query(parsed, max_rows)  # None unless cold segments are read
+            return across if across is not None else self.planner.run(parsed, max_rows=max_rows)
+
+        # answers are cached under the data versions they read, so never stale (issue 5)
+        return self.thermal.results.get_or_run(
+            parsed.model_dump_json(), max_rows, lambda: self.thermal.versions(names), run
+        )
 
     @cached_property
     def nl(self) -> NLEngine:
@@ -193,7 +230,7 @@ class Database:
         """Run one read-only SELECT over the collections (anything else: UnsafeSQLError)."""
         from thermodb.query.sql import run_sql
 
-        return run_sql(self.planner, text, max_rows=max_rows, timeout=timeout)
+        return run_sql(self.planner, text, max_rows=max_rows, timeout=timeout, tiers=self.thermal)
 
 
 def _sources(data: Any) -> list[Any]:

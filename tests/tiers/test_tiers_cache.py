@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from tierdata import LATER, events, redis_problem, service_missing
+from tierdata import LATER, events, redis_problem
 
+from services import service_missing
 from thermodb.database import Database
 from thermodb.storage.cache import MemoryCache, RedisCache
 

@@ -122,7 +122,9 @@ def test_postgres_with_s3_and_redis_moves_both_ways(
     moto: Moto, pg_url: str, tmp_path: Path
 ) -> None:
     """The CI topology: PostgreSQL operational store, S3-compatible cold, Redis hot."""
-    from tierdata import redis_problem, service_missing
+    from tierdata import redis_problem
+
+    from services import service_missing
 
     problem = redis_problem()
     if problem:

@@ -84,22 +84,6 @@ def stored(db: Database, collection: str) -> dict[Any, Any]:
     return out
 
 
-def service_missing(name: str, reason: str) -> None:
-    """The suite's skip-or-fail rule for an absent server (see tests/conftest.py)."""
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1] / "conftest.py"
-    module = sys.modules.get("conftest")
-    if module is None or not hasattr(module, "service_missing"):
-        spec = importlib.util.spec_from_file_location("_thermo_root_conftest", root)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    module.service_missing(name, reason)
-
-
 def redis_problem() -> str | None:
     """Why Redis at 127.0.0.1:6379 cannot be used, or None."""
     try:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from thermodb.catalog.types import EvolutionMode, Kind
 from thermodb.cli.app import app, handled, state
 from thermodb.cli.output import OutputFormat, console, emit_json, emit_table
 from thermodb.errors import NotFoundError
@@ -96,6 +97,28 @@ def delete(
         if not state.db().delete(collection, key):
             raise NotFoundError(f"no record with key {key!r} in {collection!r}")
         console.print(f"deleted {collection}/{key}")
+
+
+@app.command()
+def alter(
+    collection: Annotated[str, typer.Argument(help="Collection to change.")],
+    key: Annotated[str | None, typer.Option(help="New key field (present and unique).")] = None,
+    time_field: Annotated[str | None, typer.Option(help="New time field (a timestamp).")] = None,
+    kind: Annotated[Kind | None, typer.Option(help="entity or event.")] = None,
+    evolution: Annotated[
+        EvolutionMode | None, typer.Option(help="evolve, freeze, discard_row or discard_value.")
+    ] = None,
+) -> None:
+    """Overrule the inferred key field, time field, kind or schema evolution mode."""
+    with handled():
+        c = state.db().alter(
+            collection, key_field=key, time_field=time_field, kind=kind, evolution=evolution
+        )
+        console.print(
+            f"{c.name}: {c.kind}, key {c.key_field or '-'}, time "
+            f"{c.time_field or '-'}, evolution {c.evolution}",
+            highlight=False,
+        )
 
 
 @app.command()

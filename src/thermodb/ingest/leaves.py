@@ -71,9 +71,7 @@ def _collect(prefix: str, rows: list[int], dicts: list[Any], found: _Found) -> N
         if dict in set(map(type, values)):
             _collect(f"{path}.", krows, values, found)
             kept = [
-                (r, v)
-                for r, v in zip(krows, values, strict=True)
-                if not (type(v) is dict and v)
+                (r, v) for r, v in zip(krows, values, strict=True) if not (type(v) is dict and v)
             ]
             krows = [r for r, _ in kept]
             values = [v for _, v in kept]

@@ -336,6 +336,16 @@ class _Call:
             planned = _planned(columns, coll, items)
         if not items:
             return
+        if is_new and not planned:
+            # Only nulls so far: there is no type to give any field, so nothing to store.
+            for item in items:
+                self._reject(
+                    label,
+                    item,
+                    "every field of the record is null, and the new "
+                    f"collection {name!r} has no typed field to hold it",
+                )
+            return
         self._evolve(conn, coll, planned, is_new, [item.record for item in items])
         self._check_keys(label, coll, items, leaves, columns)
         if not items:
@@ -464,6 +474,9 @@ class _Call:
                 change.widened[key] = (f.type, ftype)
                 old, f.type = f.type, ftype
                 self.store.widen_column(conn, coll, f, old, ftype)
+                if key == coll.time_field and ftype is not FieldType.TIMESTAMP:
+                    coll.time_field = None  # a time field holds times; records stay warm
+                    change.note = f"{key} is no longer a timestamp, so no longer the time field"
         if not (change.added or change.widened):
             return
         coll.schema_version = change.version
@@ -528,7 +541,9 @@ class _Call:
 
         Values are counted in one call per field, which gives the same statistics as
         observing them one by one. A nested leaf's field appears with its first non-null
-        value (its nulls count from then on).
+        value (its nulls count from then on). A batch checked as a block has no per-record
+        leaves; its nested values are gathered per path from the JSON columns instead
+        (:func:`nested_values`, equal to this loop over the walk's leaves).
         """
         fields = coll.fields
         for column in columns:

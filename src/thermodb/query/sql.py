@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import exp
@@ -43,11 +44,15 @@ from thermodb.query.executor import Part, SQLiteGuard
 from thermodb.query.planner import OPERATIONAL, Planner
 from thermodb.query.result import Result, converter_for
 
+if TYPE_CHECKING:
+    from thermodb.tiers.manager import Tiers
+
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ROW_CAP",
     "CheckedSQL",
     "check_sql",
+    "convert_sql_rows",
     "run_sql",
 ]
 
@@ -141,7 +146,35 @@ _DENIED_FUNCTIONS = frozenset(
         "copy",
     }
 )
-_DENIED_PREFIXES = ("pg_", "lo_", "dblink", "binary_upgrade", "sqlite_", "pragma_")
+_DUCKDB_DENIED = frozenset(
+    {  # statements over cold data run in DuckDB: its file, URL and database functions
+        "parquet_scan",
+        "parquet_metadata",
+        "parquet_schema",
+        "parquet_file_metadata",
+        "parquet_kv_metadata",
+        "sniff_csv",
+        "query",
+        "query_table",
+        "getenv",
+        "duckdb_secrets",
+        "iceberg_scan",
+        "delta_scan",
+        "sqlite_scan",
+        "postgres_scan",
+    }
+)
+_REFUSED = _DENIED_FUNCTIONS | _DUCKDB_DENIED
+_DENIED_PREFIXES = (
+    "pg_",
+    "lo_",
+    "dblink",
+    "binary_upgrade",
+    "sqlite_",
+    "pragma_",
+    "read_",
+    "duckdb_",
+)
 _SYSTEM_TABLES = re.compile(
     r"^(thermo_|sqlite_|pg_|pragma_|information_schema$|_stage_)", re.IGNORECASE
 )
@@ -158,9 +191,17 @@ class CheckedSQL:
     ctes: frozenset[str] = frozenset()
 
 
-def check_sql(text: str, collections: dict[str, Collection], dialect: str) -> CheckedSQL:
-    """Parse and check ``text``; the SQL to run, or UnsafeSQLError / QueryError saying why."""
+def check_sql(
+    text: str, collections: dict[str, Collection], dialect: str, *, target: str | None = None
+) -> CheckedSQL:
+    """Parse and check ``text``; the SQL to run, or UnsafeSQLError / QueryError saying why.
+
+    ``text`` is written for the operational store's ``dialect``; ``target="duckdb"``
+    prints the checked statement for DuckDB instead (how it runs over cold data), with
+    dotted paths extracted the DuckDB way. The check itself is the same either way.
+    """
     read = _SQLGLOT_DIALECT.get(dialect, dialect)
+    write = _SQLGLOT_DIALECT.get(target or dialect, target or dialect)
     if not text.strip():
         raise QueryError("the SQL is empty", hint="write one SELECT statement")
     try:
@@ -188,8 +229,8 @@ def check_sql(text: str, collections: dict[str, Collection], dialect: str) -> Ch
     _refuse_forbidden(tree, read)
     ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
     used = _check_tables(tree, collections, ctes)
-    _rewrite_fields(tree, collections, dialect)
-    return CheckedSQL(tree.sql(dialect=read), frozenset(used), frozenset(ctes))
+    _rewrite_fields(tree, collections, target or dialect)
+    return CheckedSQL(tree.sql(dialect=write), frozenset(used), frozenset(ctes))
 
 
 def run_sql(
@@ -198,13 +239,25 @@ def run_sql(
     *,
     max_rows: int | None = None,
     timeout: float | None = None,
+    tiers: Tiers | None = None,
 ) -> Result:
-    """Check and run one read-only SELECT; at most ROW_CAP rows and DEFAULT_TIMEOUT s."""
+    """Check and run one read-only SELECT; at most ROW_CAP rows and DEFAULT_TIMEOUT s.
+
+    With ``tiers``, a statement over a collection that has cold segments runs in DuckDB
+    over the warm and the live cold rows (see run_sql_across_tiers); otherwise it runs on
+    the operational store alone, as before.
+    """
     dialect = planner.store.dialect
     collections = {c.name: c for c in planner.catalog.all()}
     checked = check_sql(text, collections, dialect)
     cap = ROW_CAP if max_rows is None else max(0, min(max_rows, ROW_CAP))
     seconds = DEFAULT_TIMEOUT if timeout is None else max(0.001, min(timeout, DEFAULT_TIMEOUT))
+    if tiers is not None:
+        from thermodb.query.sql_tiers import has_cold, run_sql_across_tiers
+
+        if has_cold(tiers, checked.collections):
+            duck = check_sql(text, collections, dialect, target="duckdb")
+            return run_sql_across_tiers(tiers, planner, duck, cap, seconds)
     guard = None
     if dialect == "sqlite":
         denied = _DENIED_FUNCTIONS | {"load_extension"}
@@ -219,8 +272,7 @@ def run_sql(
         guard=guard,
     )
     partial = planner.executors[OPERATIONAL].run(part)
-    types = _column_types(partial.columns, [collections[n] for n in sorted(checked.collections)])
-    rows = [[_value(v, t) for v, t in zip(row, types, strict=True)] for row in partial.rows]
+    rows = convert_sql_rows(partial.columns, partial.rows, collections, checked)
     explain = {
         "plan": {"kind": "sql", "collections": sorted(checked.collections)},
         "stores": [partial.explain()],
@@ -230,6 +282,17 @@ def run_sql(
         "timings": {"execute_ms": round(partial.seconds * 1000, 3)},
     }
     return Result(partial.columns, rows, explain, partial.truncated)
+
+
+def convert_sql_rows(
+    columns: list[str],
+    rows: Sequence[Sequence[Any]],
+    collections: dict[str, Collection],
+    checked: CheckedSQL,
+) -> list[list[Any]]:
+    """Rows from a store as JSON values, typed by the fields their columns are named like."""
+    types = _column_types(columns, [collections[n] for n in sorted(checked.collections)])
+    return [[_value(v, t) for v, t in zip(row, types, strict=True)] for row in rows]
 
 
 # -- the checks ---------------------------------------------------------------------------
@@ -253,10 +316,7 @@ def _refuse_forbidden(tree: exp.Expr, read: str) -> None:
             )
         if isinstance(node, exp.Func):
             names = _function_names(node, read)
-            name = next(
-                (n for n in names if n in _DENIED_FUNCTIONS or n.startswith(_DENIED_PREFIXES)),
-                None,
-            )
+            name = next((n for n in names if n in _REFUSED or n.startswith(_DENIED_PREFIXES)), None)
             if name is not None:
                 raise UnsafeSQLError(
                     f"the function {name}() is not allowed: it reaches files, settings, "
@@ -270,9 +330,10 @@ def _function_names(node: exp.Func, read: str) -> set[str]:
     names = {str(node.sql_name()).lower()}
     if isinstance(node, exp.Anonymous) or node.name:
         names.add(str(node.name).lower())
-    rendered = node.sql(dialect=read).split("(", 1)[0].strip().strip('"').lower()
-    if rendered:
-        names.add(rendered)
+    for dialect in (read, "duckdb"):  # duckdb: how it runs when cold data is involved
+        rendered = node.sql(dialect=dialect).split("(", 1)[0].strip().strip('"').lower()
+        if rendered:
+            names.add(rendered)
     return names
 
 
@@ -401,6 +462,8 @@ def _resolve(
 
 
 def _json_leaf(source: exp.Expr, path: list[str], ftype: FieldType, dialect: str) -> exp.Expr:
+    if dialect == "duckdb":
+        return _duckdb_json_leaf(source, path, ftype)
     if dialect == "postgresql":
         args = [source, *(exp.Literal.string(p) for p in path)]
         text = exp.Anonymous(this="jsonb_extract_path_text", expressions=args)
@@ -415,6 +478,23 @@ def _json_leaf(source: exp.Expr, path: list[str], ftype: FieldType, dialect: str
         return text
     json_path = "$" + "".join('."' + p.replace('"', '""') + '"' for p in path)
     return exp.Anonymous(this="json_extract", expressions=[source, exp.Literal.string(json_path)])
+
+
+def _duckdb_json_leaf(source: exp.Expr, path: list[str], ftype: FieldType) -> exp.Expr:
+    """A nested field in DuckDB, typed like the field (as SQLite's json_extract returns it)."""
+    json_path = exp.Literal.string("$" + "".join('."' + p.replace('"', '""') + '"' for p in path))
+    if ftype is FieldType.JSON:
+        return exp.Anonymous(this="json_extract", expressions=[source, json_path])
+    text = exp.Anonymous(this="json_extract_string", expressions=[source, json_path])
+    casts = {
+        FieldType.INT: "BIGINT",
+        FieldType.FLOAT: "DOUBLE",
+        FieldType.BOOL: "BOOLEAN",
+        FieldType.TIMESTAMP: "TIMESTAMPTZ",
+    }
+    if ftype in casts:
+        return exp.TryCast(this=text, to=exp.DataType.build(casts[ftype], dialect="duckdb"))
+    return text
 
 
 def _column_types(columns: list[str], used: list[Collection]) -> list[FieldType | None]:

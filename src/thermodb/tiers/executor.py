@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
     from thermodb.query.result import Result
     from thermodb.tiers.manager import Tiers
 
-__all__ = ["TierPlan", "plan_tiers", "run_across_tiers"]
+__all__ = ["TierPlan", "open_tier_views", "plan_tiers", "run_across_tiers"]
 
 _RAW_ARROW = {
     FieldType.BOOL: pa.int64(),
@@ -185,6 +186,40 @@ def run_across_tiers(
     return Result([c.name for c in compiled.columns], converted, explain, False)
 
 
+def open_tier_views(tiers: Tiers, catalog: Catalog, names: Iterable[str]) -> Any:
+    """A private DuckDB connection where each named collection is a view of all its rows.
+
+    Each view holds the warm rows plus the live cold rows (tombstones honoured), every
+    field as a column named like the operational store's. All data is registered as
+    Arrow tables, then external access is switched off and the configuration locked, so
+    the statements run on it (read-only SQL written by users) cannot read or write files.
+    The caller closes the connection.
+    """
+    import duckdb
+
+    plan = TierPlan(segments={name: tiers.segments.segments(name) for name in names})
+    needed = {
+        name: {f.column for f in catalog.get(name).top_fields() if f.column}
+        for name in plan.segments
+    }
+    conn = duckdb.connect()
+    try:
+        conn.execute("SET TimeZone = 'UTC'")
+        for macro in _MACROS:
+            conn.execute(macro)
+        warm, _ = _warm_tables(tiers, catalog, None, plan, True, needed)
+        hidden = _tombstones(tiers, plan)
+        for name, segs in plan.segments.items():
+            cold = [(seg, tiers.cold.read(seg.location)) for seg in segs]
+            _create_view(conn, catalog.get(name), warm[name], cold, hidden, needed)
+        conn.execute("SET enable_external_access = false")
+        conn.execute("SET lock_configuration = true")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 _BASE_LOCK = threading.Lock()
 
 
@@ -228,7 +263,7 @@ def _referenced_columns(statement: Any) -> dict[str, set[str]]:
 def _warm_tables(
     tiers: Tiers,
     catalog: Catalog,
-    spec: QuerySpec,
+    spec: QuerySpec | None,
     plan: TierPlan,
     include: bool = True,
     needed: dict[str, set[str]] | None = None,
@@ -249,7 +284,7 @@ def _warm_tables(
             table = tiers.store.table(coll)
             query = sa.select(table)
             tf = coll.fields.get(coll.time_field or "")
-            rng = spec.time if name == spec.collection else None
+            rng = spec.time if spec is not None and name == spec.collection else None
             if rng is not None and tf and tf.column and rng.field in (None, coll.time_field):
                 column = table.c[tf.column]
                 if rng.start is not None:

@@ -73,7 +73,8 @@ def _warm(tiers: Tiers, coll: Collection, now: datetime) -> dict[str, Any]:
     if tf is None or tf.column is None:
         return {
             "rows": rows,
-            "why": "no time field: rows stay warm (set one with `thermodb alter NAME --time F`)",
+            "why": "no time field: rows stay warm "
+            "(set one with `thermodb alter NAME --time-field F`)",
         }
     column = table.c[tf.column]
     with tiers.store.read() as conn:

@@ -23,11 +23,13 @@ from thermodb.catalog.model import Collection
 from thermodb.catalog.store import Catalog, settings_table
 from thermodb.config import Settings
 from thermodb.errors import StorageError, ThermoError
+from thermodb.query.result_cache import ResultCache
 from thermodb.query.spec import QuerySpec
 from thermodb.records import row_to_record
 from thermodb.storage.cache import HotCache, RedisCache, open_cache
 from thermodb.storage.cold import ColdSettings, ColdStore, open_cold
 from thermodb.storage.operational import OperationalStore
+from thermodb.tiers.keyread import KeyReader
 from thermodb.tiers.migration import (
     Migrator,
     PassReport,
@@ -82,6 +84,8 @@ class Tiers:
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self.segments = SegmentCatalog(store)
         self.segments.create_tables()
+        self.keyread = KeyReader.for_store(store)  # raw sqlite3 point reads (None: PostgreSQL)
+        self.results = ResultCache()  # answers of Database.query, keyed by data versions
         # each database keeps its files in its own folder, so databases may share a store
         # (and one's orphan sweep never touches another's files)
         database_id = _database_id(store)
@@ -237,11 +241,19 @@ class Tiers:
     # -- point reads ----------------------------------------------------------------------
     def get(self, coll: Collection, key: Any) -> dict[str, Any] | None:
         """cache → operational → cold (segments pruned by key range); cold reads count."""
-        version = self.segments.versions([coll.name])[coll.name]
+        reader = self.keyread
+        if reader is not None:
+            version = reader.version(coll.name)
+        else:
+            version = self.segments.versions([coll.name])[coll.name]
         probe = self.cache.get(_record_key(coll.name, version, key))
         if probe is not None:
             found: dict[str, Any] | None = orjson.loads(probe)
             return found
+        warm = reader.warm(coll, key) if reader is not None else None
+        if warm is not None and warm[0] is not None:
+            self.cache.put(_record_key(coll.name, warm[1], key), orjson.dumps(warm[0]))
+            return warm[0]
         for attempt in (1, 2):
             try:
                 record, seg, version = self._lookup(coll, key)
@@ -337,6 +349,13 @@ class Tiers:
             self._wake.set()
 
     # -- result cache ---------------------------------------------------------------------
+    def versions(self, collections: Sequence[str]) -> dict[str, int]:
+        """The committed data versions of these collections (cheaply on SQLite)."""
+        reader = self.keyread
+        if reader is not None:
+            return {name: reader.version(name) for name in collections}
+        return self.segments.versions(collections)
+
     def result_key(self, spec_json: str, collections: Sequence[str]) -> str:
         """A result-cache key: the normalised query and the data versions it read."""
         versions = self.segments.versions(collections)
@@ -458,8 +477,10 @@ class Tiers:
                     "cold_bytes": sum(s.bytes for s in segs),
                 }
             )
+        results = self.results.stats()
         for row in out:
             row["hot_cache"] = stats.to_dict()
+            row["result_cache"] = results
         return out
 
     def explain(self, name: str, now: datetime | None = None) -> dict[str, Any]:
@@ -498,6 +519,8 @@ class Tiers:
         """Stop the mover, keep the read counts, release DuckDB."""
         self.stop()
         self.flush_reads()
+        if self.keyread is not None:
+            self.keyread.close()
         if self._duckdb is not None:
             self._duckdb.close()
             self._duckdb = None
