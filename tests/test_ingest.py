@@ -232,3 +232,12 @@ def test_alter_roles(db: Database) -> None:
     reopened = type(db)(db.target)
     assert reopened.collection("items").key_field == "sku"
     reopened.close()
+
+
+def test_integers_beyond_64_bits_are_refused_clearly(db: Database) -> None:
+    db.ingest([{"id": 1, "n": 5}], collection="big")
+    with pytest.raises(InputError, match="64-bit"):
+        db.ingest([{"id": 2, "n": 2**70}], collection="big")
+    assert db.count("big") == 1
+    with pytest.raises(InputError, match="out of range"):
+        db.get("big", 2**64)

@@ -45,11 +45,16 @@ def coerce_key(collection: Collection, key: Any) -> Any:
         )
     if field.type is FieldType.INT and isinstance(key, str):
         try:
-            return int(key)
+            key = int(key)
         except ValueError:
             raise InputError(
                 f"the key of {collection.name!r} ({field.path}) is a number, not {key!r}"
             ) from None
+    if field.type is FieldType.INT and isinstance(key, int) and not -(2**63) <= key < 2**63:
+        raise InputError(
+            f"key {key} is out of range: the key of {collection.name!r} ({field.path}) is a "
+            "64-bit integer"
+        )
     if field.type is FieldType.TEXT and not isinstance(key, str):
         return str(key)
     return key

@@ -15,6 +15,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.engine import Connection, Engine
 
 from thermodb.catalog.types import FieldType
+from thermodb.errors import StorageError
 from thermodb.storage.columns import format_timestamp, sql_type
 
 if TYPE_CHECKING:
@@ -225,7 +226,33 @@ class PostgresOps:
         rows: Sequence[Sequence[Any]],
         upsert_on: str | None,
     ) -> None:
-        """COPY into the table; for upserts COPY into a staging table and merge the last."""
+        """COPY into the table; for upserts COPY into a staging table and merge the last.
+
+        The driver's errors are mapped here (the raw cursor bypasses SQLAlchemy's): a value
+        out of a column's range is the caller's input (OverflowError, as sqlite3 raises),
+        anything else a storage failure.
+        """
+        import psycopg
+
+        try:
+            self._copy_rows(conn, store, table, columns, rows, upsert_on)
+        except psycopg.errors.NumericValueOutOfRange as exc:
+            raise OverflowError(str(exc).strip()) from exc
+        except psycopg.Error as exc:
+            raise StorageError(
+                f"PostgreSQL refused the write: {str(exc).strip()}",
+                hint="check the server's log; nothing was written",
+            ) from exc
+
+    def _copy_rows(
+        self,
+        conn: Connection,
+        store: OperationalStore,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        upsert_on: str | None,
+    ) -> None:
         q = store.quote
         cols = ", ".join(q(c) for c in columns)
         raw = conn.connection.driver_connection

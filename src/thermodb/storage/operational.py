@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from thermodb.catalog.model import Collection, Field
 from thermodb.catalog.types import FieldType
-from thermodb.errors import ConfigError, StorageError
+from thermodb.errors import ConfigError, InputError, StorageError
 from thermodb.storage.columns import sql_type
 from thermodb.storage.dialects import DialectOps
 
@@ -141,9 +141,17 @@ class OperationalStore:
         *,
         upsert_on: str | None = None,
     ) -> None:
-        """Insert rows (tuples in storage form); replace rows whose ``upsert_on`` matches."""
-        if rows:
+        """Insert rows (tuples in storage form); replace rows whose ``upsert_on`` matches.
+
+        A value the column type cannot hold (an integer beyond 64 bits) is the caller's
+        input, not a storage failure: it becomes an InputError, and the call rolls back.
+        """
+        if not rows:
+            return
+        try:
             self.ops.insert_rows(conn, self, collection.name, columns, rows, upsert_on)
+        except OverflowError as exc:
+            raise _out_of_range(collection.name, exc) from exc
 
     def delete_keys(self, conn: Connection, collection: Collection, keys: Sequence[Any]) -> int:
         key = collection.fields.get(collection.key_field or "")
@@ -159,6 +167,13 @@ class OperationalStore:
     def timestamp_value(self, value: Any) -> Any:
         """A timestamp in the form this dialect's bulk path writes."""
         return self.ops.timestamp_value(value)
+
+
+def _out_of_range(collection: str, exc: BaseException) -> InputError:
+    return InputError(
+        f"a number for {collection!r} does not fit a 64-bit integer column ({_first_line(exc)})",
+        hint="nothing was written; send numbers beyond ±9.2e18 as strings",
+    )
 
 
 def open_store(target: str | Path) -> OperationalStore:
