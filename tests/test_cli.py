@@ -3,42 +3,29 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from cli_process import run_cli
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str, data: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "thermodb", "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        input=stdin,
-        env=env,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_ingest_describe_get_delete_round_trip(tmp_path: Path) -> None:
     data = tmp_path / "d"
     src = tmp_path / "users.ndjson"
     src.write_text('{"id": 1, "name": "Ada", "plan": "pro"}\n{"id": 2, "name": "Bo"}\n')
-    r = run("ingest", str(src), "--collection", "users", "--format", "json", data=data)
+    r = run_cli("ingest", str(src), "--collection", "users", "--format", "json", data=data)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["written"] == 2
-    r = run("describe", "users", "--format", "json", data=data)
+    r = run_cli("describe", "users", "--format", "json", data=data)
     assert {f["field"] for f in json.loads(r.stdout)["fields"]} == {"id", "name", "plan"}
-    r = run("get", "users", "1", data=data)
+    r = run_cli("get", "users", "1", data=data)
     assert json.loads(r.stdout) == {"id": 1, "name": "Ada", "plan": "pro"}
-    assert run("delete", "users", "1", data=data).returncode == 0
-    r = run("get", "users", "1", data=data)
+    assert run_cli("delete", "users", "1", data=data).returncode == 0
+    r = run_cli("get", "users", "1", data=data)
     assert r.returncode == 4 and "no record" in r.stderr
 
 
@@ -46,13 +33,15 @@ def test_stdin_and_glob(tmp_path: Path) -> None:
     data = tmp_path / "d"
     for i in range(3):
         (tmp_path / f"part{i}.ndjson").write_text(json.dumps({"id": i, "v": i * 2}) + "\n")
-    r = run("ingest", str(tmp_path / "part*.ndjson"), "-c", "parts", "--format", "json", data=data)
+    r = run_cli(
+        "ingest", str(tmp_path / "part*.ndjson"), "-c", "parts", "--format", "json", data=data
+    )
     assert json.loads(r.stdout)["written"] == 3, r.stderr
-    r = run(
+    r = run_cli(
         "ingest", "-", "-c", "parts", "--format", "json", data=data, stdin='{"id": 9, "v": 1}\n'
     )
     assert json.loads(r.stdout)["written"] == 1, r.stderr
-    r = run("collections", "--format", "json", data=data)
+    r = run_cli("collections", "--format", "json", data=data)
     assert json.loads(r.stdout)["rows"][0][:2] == ["parts", "entity"]
 
 
@@ -73,9 +62,9 @@ def test_bad_input_gets_a_clear_error_and_exit_code(
     src = tmp_path / "in.ndjson"
     src.write_text(content)
     if args[0] == "get":
-        run("ingest", str(src), "-c", "x", data=data)
+        run_cli("ingest", str(src), "-c", "x", data=data)
     argv = [a.format(src=src, tmp=tmp_path) for a in args]
-    r = run(*argv, data=data)
+    r = run_cli(*argv, data=data)
     assert r.returncode == code, (r.stdout, r.stderr)
     assert message in r.stderr
     assert "Traceback" not in r.stderr + r.stdout

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -16,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import thermodb
+from cli_process import run_cli
 from shop_records import DOMAINS, shop_records
 from thermodb.catalog.model import Collection
 from thermodb.catalog.naming import is_valid_collection_name
@@ -347,16 +345,6 @@ def test_routing_scores_maps_collections_one_to_one() -> None:
 
 
 # -- the command line --------------------------------------------------------------------
-def _cli(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "thermodb", "--data", str(data), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_cli_explain_prints_one_json_line_per_record(tmp_path: Path) -> None:
@@ -368,17 +356,17 @@ def test_cli_explain_prints_one_json_line_per_record(tmp_path: Path) -> None:
     ]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     data = tmp_path / "d"
-    r = _cli("ingest", str(src), "--explain", "--dry-run", "--format", "json", data=data)
+    r = run_cli("ingest", str(src), "--explain", "--dry-run", "--format", "json", data=data)
     assert r.returncode == 0, r.stderr
     lines = [json.loads(line) for line in r.stdout.splitlines()]
     assert [d["line"] for d in lines] == [1, 2, 3]
     assert [d["collection"] for d in lines] == ["sessions", "logs", "sessions"]
     assert all({"line", "collection", "score", "reason"} <= d.keys() for d in lines)
     assert lines[2]["score"] >= 0.5 and "fits sessions" in lines[2]["reason"]
-    r = _cli("collections", "--format", "json", data=data)
+    r = run_cli("collections", "--format", "json", data=data)
     assert json.loads(r.stdout)["rows"] == []  # --dry-run wrote nothing
 
-    r = _cli("ingest", str(src), "--explain", data=data)
+    r = run_cli("ingest", str(src), "--explain", data=data)
     assert r.returncode == 0, r.stderr
     assert "routing" in r.stdout and "named from id prefix 'sess'" in r.stdout
 
