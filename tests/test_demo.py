@@ -121,3 +121,20 @@ def test_demo_command_ingests_every_collection(tmp_path: Path) -> None:
         assert db.collection("messages").time_field == "sent_at"
         assert db.collection("metrics").fields["value"].type is FieldType.FLOAT
     assert "users" in done.stdout and "describe users" in done.stdout
+
+
+def test_a_second_demo_is_refused_unless_replaced(tmp_path: Path) -> None:
+    from cli_process import run_cli
+
+    def sizes() -> list[Any]:
+        listing = run_cli("collections", "--format", "json", data=data)
+        return [row[:5] for row in orjson.loads(listing.stdout)["rows"]]
+
+    data = tmp_path / "d"
+    assert run_cli("demo", "--records", "2000", data=data).returncode == 0
+    first = sizes()
+    again = run_cli("demo", "--records", "2000", data=data)
+    assert again.returncode == 2 and "--replace" in again.stderr
+    replaced = run_cli("demo", "--records", "2000", "--replace", data=data)
+    assert replaced.returncode == 0, replaced.stderr
+    assert sizes() == first  # the same data again, not twice the events
