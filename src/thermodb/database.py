@@ -137,9 +137,11 @@ class Database:
 
     # -- reading --------------------------------------------------------------------------
     def collections(self) -> list[Collection]:
+        self.catalog.refresh()
         return self.catalog.all()
 
     def collection(self, name: str) -> Collection:
+        self.catalog.refresh()
         return self.catalog.get(name)
 
     def count(self, collection: str) -> int:
@@ -179,6 +181,7 @@ class Database:
         """What `describe` shows: fields, types, null fractions, examples, roles, history."""
         from thermodb.catalog.describe import describe
 
+        self.catalog.refresh()
         coll = self.catalog.get(collection)
         return describe(coll, rows=self.count(collection))
 
@@ -193,6 +196,7 @@ class Database:
     ) -> Result:
         """Run a QuerySpec (or its dict / JSON form); ``max_rows`` caps a listing."""
         parsed = parse_spec(spec)
+        self.catalog.refresh()
         self.thermal.planner = self.planner
         names = [parsed.collection, *(link.collection for link in parsed.links)]
 
@@ -222,6 +226,7 @@ class Database:
     ) -> Answer:
         """Answer a question in plain English (see docs/nl.md); ``transform`` sees every
         QuerySpec before it runs (the gateway's grants and row filters)."""
+        self.catalog.refresh()
         return self.nl.ask(question, now=now, conversation=conversation, transform=transform)
 
     def sql(
@@ -230,6 +235,7 @@ class Database:
         """Run one read-only SELECT over the collections (anything else: UnsafeSQLError)."""
         from thermodb.query.sql import run_sql
 
+        self.catalog.refresh()
         return run_sql(self.planner, text, max_rows=max_rows, timeout=timeout, tiers=self.thermal)
 
 

@@ -134,3 +134,20 @@ def test_concurrent_appends_keep_one_chain(sqlite_db: Database) -> None:
         t.join()
     report = logs[0].verify()
     assert report.ok and report.entries == 60
+
+
+def test_stripped_or_removed_signatures_are_found(db: Database) -> None:
+    log = _log(db)
+    with db.store.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE thermo_audit_checkpoints SET alg = 'none', signature = '' WHERE seq = 4"
+            )
+        )
+    report = log.verify()
+    assert not report.ok and report.first_bad_seq == 4 and "signature" in report.problems[0]
+    log2 = _log(db, n=0)
+    with db.store.begin() as conn:
+        conn.execute(sa.text("DELETE FROM thermo_audit_checkpoints WHERE seq = 8"))
+    report = log2.verify()
+    assert not report.ok and any("missing" in p for p in report.problems)

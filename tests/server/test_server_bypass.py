@@ -135,3 +135,44 @@ def test_sql_answers_are_capped(sqlite_db: Database) -> None:
         r = env.client.post("/v1/sql", json={"sql": "SELECT id FROM users"}, headers=env.h("admin"))
         assert r.status_code == 200, r.text
         assert len(r.json()["rows"]) == 2 and r.json()["truncated"] is True
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT u.* FROM users u JOIN messages m ON 1=1 WHERE m.id IN "
+        "(WITH users AS (SELECT 10 AS id) SELECT id FROM users)",
+        "WITH x AS (SELECT 1 AS id), x AS (SELECT 2 AS id) SELECT id FROM x",
+        "WITH thermo_keys AS (SELECT 1 AS id) SELECT id FROM thermo_keys",
+    ],
+)
+def test_a_cte_cannot_hide_a_collection_from_the_checks(env: Env, sql: str) -> None:
+    r = env.client.post("/v1/sql", json={"sql": sql}, headers=env.h("msgreader"))
+    assert r.status_code in (400, 403), r.text
+    assert "ann@example.com" not in r.text and "cyd@other.org" not in r.text
+
+
+def test_ingest_cannot_overwrite_another_tenants_record(env: Env) -> None:
+    record = {"id": 3, "name": "pwn", "email": "x@example.com", "tenant": "acme", "plan": "pro"}
+    r = env.client.post("/v1/ingest?collection=users", json=[record], headers=env.h("writer"))
+    assert r.status_code == 403, r.text
+    got = env.client.get("/v1/collections/users/records/3", headers=env.h("admin"))
+    assert got.json()["tenant"] == "globex" and got.json()["name"] == "cyd"
+
+
+def test_masked_fields_do_not_leak_through_aggregate_links(env: Env) -> None:
+    spec = {"collection": "messages", "links": [{"collection": "users", "kind": "aggregate",
+            "on": ["user_id", "id"], "aggregate": {"fn": "max", "field": "email"},
+            "alias": "em"}]}  # fmt: skip
+    r = env.client.post("/v1/query", json=spec, headers=env.h("reader"))
+    assert r.status_code == 403, r.text
+    assert "@example.com" not in r.text
+
+
+@pytest.mark.parametrize("field", ["limit", "offset"])
+def test_huge_numbers_are_refused_and_audited(env: Env, field: str) -> None:
+    spec = {"collection": "users", field: 10**20}
+    r = env.client.post("/v1/query", json=spec, headers=env.h("reader"))
+    assert r.status_code in (400, 422), r.text
+    denied = env.client.post("/v1/query", json=spec, headers=env.h("msgreader"))
+    assert denied.status_code in (400, 403, 422), denied.text

@@ -46,24 +46,44 @@ class Catalog:
         self.store = store
         self._lock = threading.RLock()
         self._collections: dict[str, Collection] = {}
+        self._generation = -1
         with store.begin() as conn:
             _meta.create_all(conn)
-            conn.execute(
-                sa.text(
-                    "INSERT INTO thermo_settings (key, value) SELECT 'catalog_format', :v "
-                    "WHERE NOT EXISTS (SELECT 1 FROM thermo_settings WHERE key = 'catalog_format')"
-                ),
-                {"v": str(CATALOG_FORMAT)},
-            )
+            for key, value in (("catalog_format", str(CATALOG_FORMAT)), (_GENERATION, "0")):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO thermo_settings (key, value) SELECT :k, :v WHERE NOT "
+                        "EXISTS (SELECT 1 FROM thermo_settings WHERE key = :same)"
+                    ),
+                    {"k": key, "v": value, "same": key},
+                )
         self.reload()
 
-    def reload(self) -> None:
+    def reload(self, conn: Connection | None = None) -> None:
         """Re-read every collection (after a rollback, or a write by another process)."""
-        with self.store.read() as conn:
-            rows = conn.execute(sa.select(collections_table.c.doc)).scalars().all()
+        if conn is None:
+            with self.store.read() as own:
+                self.reload(own)
+            return
+        generation = _read_generation(conn)
+        rows = conn.execute(sa.select(collections_table.c.doc)).scalars().all()
         loaded = {c.name: c for c in (Collection.model_validate_json(doc) for doc in rows)}
         with self._lock:
             self._collections = loaded
+            self._generation = generation
+
+    def refresh(self, conn: Connection | None = None) -> None:
+        """Reload if another process (or server worker) changed the catalog since we read it.
+
+        One small read of the catalog's generation, which every save and removal bumps in
+        its own transaction; called at the entry points that read or extend schemas.
+        """
+        if conn is None:
+            with self.store.read() as own:
+                self.refresh(own)
+            return
+        if _read_generation(conn) != self._generation:
+            self.reload(conn)
 
     # -- reading ------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -98,13 +118,44 @@ class Catalog:
             conn.execute(
                 collections_table.insert().values(name=collection.name, doc=doc, updated_at=now)
             )
+        self._note_change(_bump_generation(conn))
         with self._lock:
             self._collections[collection.name] = collection
 
     def remove(self, conn: Connection, name: str) -> None:
         conn.execute(collections_table.delete().where(collections_table.c.name == name))
+        self._note_change(_bump_generation(conn))
         with self._lock:
             self._collections.pop(name, None)
+
+    def _note_change(self, generation: int) -> None:
+        """Our change made ``generation``; if another writer's came between, reload later."""
+        with self._lock:
+            self._generation = generation if generation == self._generation + 1 else -1
+
+
+_GENERATION = "catalog_generation"
+
+
+def _read_generation(conn: Connection) -> int:
+    value = conn.execute(
+        sa.select(settings_table.c.value).where(settings_table.c.key == _GENERATION)
+    ).scalar_one_or_none()
+    return int(value) if value is not None else 0
+
+
+def _bump_generation(conn: Connection) -> int:
+    """Count one more catalog change, in the caller's transaction; the new generation.
+
+    The increment is one UPDATE, so concurrent writers (PostgreSQL) serialise on the row.
+    """
+    counter = settings_table.c.value
+    conn.execute(
+        settings_table.update()
+        .where(settings_table.c.key == _GENERATION)
+        .values(value=sa.cast(sa.cast(counter, sa.Integer) + 1, sa.String))
+    )
+    return _read_generation(conn)
 
 
 def _suggest(name: str, names: list[str]) -> str:

@@ -154,6 +154,7 @@ class Ingestor:
         call = _Call(self, options, progress)
         try:
             with self.store.begin() as conn:
+                self.catalog.refresh(conn)  # another process may have changed a schema
                 call.run(conn, sources)
                 if options.dry_run:
                     raise _DryRun

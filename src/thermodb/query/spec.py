@@ -58,6 +58,9 @@ Op = Literal[
 Bucket = Literal["minute", "hour", "day", "week", "month", "year"]
 AggregateFn = Literal["count", "count_distinct", "sum", "avg", "min", "max", "percentile"]
 
+MAX_LIMIT = 2**53
+"""Bounds of limit and offset: any real row count, and still a 64-bit integer for SQL."""
+
 _NO_VALUE: frozenset[str] = frozenset({"is_null", "not_null", "is_empty", "not_empty"})
 _LIST_VALUE: frozenset[str] = frozenset({"in", "not_in"})
 
@@ -229,8 +232,8 @@ class QuerySpec(_Strict):
     distinct: bool = False
     """With ``select``: distinct combinations of the selected fields."""
     order: list[OrderKey] = Field(default_factory=list)
-    limit: int | None = Field(default=None, ge=0)
-    offset: int = Field(default=0, ge=0)
+    limit: int | None = Field(default=None, ge=0, le=MAX_LIMIT)
+    offset: int = Field(default=0, ge=0, le=MAX_LIMIT)
 
     @model_validator(mode="after")
     def _coherent(self) -> QuerySpec:

@@ -237,6 +237,7 @@ class Gateway:
             if collection is not None and self.config.row_filters.get(collection):
                 records = list(source)
                 self._check_writable_rows(principal, collection, records)
+                self._check_overwrites(principal, collection, records)
                 source = records
             report = self.db.ingest(source, collection=collection, fmt=fmt, on_error=on_error)
             return report.to_dict()
@@ -251,7 +252,9 @@ class Gateway:
 
     def sql(self, principal: Principal, text: str) -> QueryAnswer:
         with self._audited(principal, "sql", "", read=True, detail={"sql": text[:2000]}):
-            check_sql(text, principal, self.policy, self._sqlglot_dialect())
+            check_sql(
+                text, principal, self.policy, self._sqlglot_dialect(), self.db.catalog.names()
+            )
             result = self._engine("sql")(
                 text, max_rows=self.config.max_rows, timeout=self.config.query_timeout_s
             )
@@ -394,6 +397,19 @@ class Gateway:
                     hint="each record must match your row filter (e.g. your tenant)",
                     code="row_filter",
                 )
+
+    def _check_overwrites(self, principal: Principal, collection: str, records: list[Any]) -> None:
+        """An upsert by key replaces the stored record: that one must be writable too."""
+        coll = self.db.catalog.find(collection)
+        if coll is None or not coll.key_field:
+            return
+        for record in records:
+            key = record.get(coll.key_field) if isinstance(record, dict) else None
+            if key is None or isinstance(key, dict | list | bool):
+                continue
+            existing = self.db.get(collection, key)
+            if existing is not None:
+                self._check_writable_rows(principal, collection, [existing])
 
     def _capped(self, spec: QuerySpec) -> QuerySpec:
         cap = self.config.max_rows + 1

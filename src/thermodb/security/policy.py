@@ -150,9 +150,10 @@ class Policy:
     def _refuse_masked(self, principal: Principal, spec: QuerySpec) -> None:
         masked = set(self.masks_for(principal, spec.collection))
         for link in spec.links:
+            aggregated = link.aggregate.field if link.aggregate is not None else None
             for f in self.masks_for(principal, link.collection):
                 masked.add(f"{link.name}.{f}")
-                for name in _filter_fields(link.where):
+                for name in [*_filter_fields(link.where), *([aggregated] if aggregated else [])]:
                     if name == f or name.startswith(f + "."):
                         _refuse(link.collection, f)
             if link.on is not None and any(

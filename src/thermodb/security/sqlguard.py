@@ -17,6 +17,8 @@ caller may read, and refuses:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
@@ -70,8 +72,19 @@ _ALLOWED_ANONYMOUS = frozenset(
 _SYSTEM_PREFIXES = ("thermo_", "sqlite_", "pg_", "information_schema", "duckdb_")
 
 
-def check_sql(text: str, principal: Principal, policy: Policy, dialect: str) -> list[str]:
-    """The collections ``text`` reads; raises UnsafeSQLError or PermissionDeniedError."""
+def check_sql(
+    text: str,
+    principal: Principal,
+    policy: Policy,
+    dialect: str,
+    collections: Iterable[str] = (),
+) -> list[str]:
+    """The collections ``text`` reads; raises UnsafeSQLError or PermissionDeniedError.
+
+    ``collections`` are the names a CTE may not take: a table reference is skipped as a
+    CTE reference by its name, so a CTE that shadowed a collection (in any scope) would
+    hide a real read of that collection from the grant, filter and mask checks.
+    """
     try:
         statements = [s for s in sqlglot.parse(text, read=dialect) if s is not None]
     except ParseError as exc:
@@ -100,11 +113,19 @@ def check_sql(text: str, principal: Principal, policy: Policy, dialect: str) -> 
                 f"the function {node.name}() is not allowed",
                 hint="use standard aggregates and scalar functions only",
             )
-    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    cte_names = [cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)]
+    reserved = {name.lower() for name in collections}
+    for name in cte_names:
+        if name in reserved or name.startswith(_SYSTEM_PREFIXES) or cte_names.count(name) > 1:
+            raise UnsafeSQLError(
+                f"the CTE name {name!r} is taken (a collection, an internal table, or another CTE)",
+                hint="give each CTE a name of its own",
+            )
+    ctes = set(cte_names)
     tables: list[str] = []
     for table in tree.find_all(exp.Table):
         name = table.name
-        if not name or name in ctes:
+        if not name or name.lower() in ctes:
             continue
         if table.db or table.catalog:
             raise UnsafeSQLError(

@@ -1,0 +1,28 @@
+"""Two processes (or server workers) on one database see each other's schema changes."""
+
+from __future__ import annotations
+
+from thermodb.database import Database
+
+
+def test_a_second_instance_sees_new_collections_and_fields(db: Database) -> None:
+    other = type(db)(db.target)
+    try:
+        db.ingest([{"id": 1, "name": "a"}], collection="things")
+        assert [c.name for c in other.collections()] == ["things"]
+        db.ingest([{"id": 2, "name": "b", "colour": "red"}], collection="things")
+        spec = {
+            "collection": "things",
+            "where": {"field": "colour", "op": "=", "value": "red"},
+            "aggregates": [{"fn": "count"}],
+        }
+        assert other.query(spec).rows == [[1]]
+        assert "colour" in {f["field"] for f in other.describe("things")["fields"]}
+        # the second instance extends the schema the first one changed: no duplicate column
+        other.ingest([{"id": 3, "name": "c", "colour": "blue", "size": 2}], collection="things")
+        assert db.query({"collection": "things", "aggregates": [{"fn": "count"}]}).rows == [[3]]
+        assert db.collection("things").fields["size"].column == "size"
+        db.drop("things")
+        assert other.collections() == []
+    finally:
+        other.close()
