@@ -26,3 +26,22 @@ def test_a_second_instance_sees_new_collections_and_fields(db: Database) -> None
         assert other.collections() == []
     finally:
         other.close()
+
+
+def test_get_sees_another_instances_fields_and_a_recreated_collection(db: Database) -> None:
+    other = type(db)(db.target)
+    try:
+        db.ingest([{"id": 1, "name": "ann", "flag": True}], collection="u")
+        assert db.get("u", 1) == {"id": 1, "name": "ann", "flag": True}
+        other.ingest([{"id": 1, "name": "ann", "flag": True, "extra": "E"}], collection="u")
+        assert db.get("u", 1) == {"id": 1, "name": "ann", "flag": True, "extra": "E"}
+        other.drop("u")
+        other.ingest([{"id": 1, "flag": 5}], collection="u")
+        assert db.get("u", 1) == {"id": 1, "flag": 5}
+        assert db.query({"collection": "u", "select": ["flag"]}).rows == [[5]]
+        db.drop("u")
+        db.ingest([{"id": 1, "flag": "seven", "zz": 1}], collection="u")
+        assert db.get("u", 1) == {"id": 1, "flag": "seven", "zz": 1}
+        assert db.query({"collection": "u", "select": ["zz"]}).rows == [[1]]
+    finally:
+        other.close()

@@ -236,8 +236,33 @@ def test_alter_roles(db: Database) -> None:
 
 def test_integers_beyond_64_bits_are_refused_clearly(db: Database) -> None:
     db.ingest([{"id": 1, "n": 5}], collection="big")
-    with pytest.raises(InputError, match="64-bit"):
+    with pytest.raises(InputError, match="beyond 64 bits"):
         db.ingest([{"id": 2, "n": 2**70}], collection="big")
     assert db.count("big") == 1
     with pytest.raises(InputError, match="out of range"):
         db.get("big", 2**64)
+
+
+def test_a_record_refused_for_its_key_changes_no_schema(db: Database) -> None:
+    db.ingest([{"id": 1, "x": 1}], collection="keyed")
+    report = db.ingest([{"id": 2, "x": 2}, {"id": None, "x": "abc", "extra": {"a": 1}}],
+                       collection="keyed", on_error="skip")  # fmt: skip
+    assert (report.written, report.rejected) == (1, 1)
+    c = db.collection("keyed")
+    assert c.fields["x"].type is FieldType.INT and "extra" not in c.fields
+
+
+def test_integers_beyond_64_bits_in_files_are_refused_not_rounded(
+    db: Database, tmp_path: Path
+) -> None:
+    src = tmp_path / "big.ndjson"
+    src.write_text('{"id": 1, "n": 5}\n{"id": 2, "n": 99999999999999999999999}\n'
+                   '{"id": 3, "n": 7, "phone": "12345678901234567890"}\n')  # fmt: skip
+    with pytest.raises(InputError, match=r"record 2 .*beyond 64 bits"):
+        db.ingest(str(src), collection="big")
+    report = db.ingest(str(src), collection="big", on_error="skip")
+    assert (report.written, report.rejected) == (2, 1)
+    assert db.get("big", 3) == {"id": 3, "n": 7, "phone": "12345678901234567890"}
+    skipped = db.ingest([{"id": 4, "n": 2**70}, {"id": 5, "n": {"deep": [2**64]}}],
+                        collection="big", on_error="skip")  # fmt: skip
+    assert (skipped.written, skipped.rejected) == (0, 2)

@@ -476,3 +476,20 @@ def test_listings_stream(data: Database) -> None:
     assert columns == ["mid", "sent_at"]
     assert next(rows) == [0, "2026-03-02T08:15:00Z"]
     assert len(list(rows)) == 6
+
+
+def test_a_widened_text_leaf_compares_as_text_on_every_store(db: Database) -> None:
+    db.ingest([{"id": 1, "meta": {"a": {"b": 1}}}, {"id": 2, "meta": {"a": {"b": "2"}}},
+               {"id": 3, "meta": {"a": {"b": 3.5}}}, {"id": 4, "meta": {"a": {"b": True}}}],
+              collection="leaves")  # fmt: skip
+    assert db.collection("leaves").fields["meta.a.b"].type.value == "text"
+
+    def ids(op: str, value: object) -> list[int]:
+        spec = {"collection": "leaves", "select": ["id"], "order": [{"field": "id"}],
+                "where": {"field": "meta.a.b", "op": op, "value": value}}  # fmt: skip
+        return [row[0] for row in db.query(spec).rows]
+
+    assert ids("=", "1") == [1]
+    assert ids("!=", "1") == [2, 3, 4]
+    assert ids("=", "true") == [4]
+    assert ids(">", "1") == [2, 3, 4]

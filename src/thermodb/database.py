@@ -155,6 +155,9 @@ class Database:
 
     def get(self, collection: str, key: Any) -> dict[str, Any] | None:
         """The record with this key, or None: from the cache, the operational store or cold."""
+        reader = self.thermal.keyread
+        if reader is None or not self.catalog.is_current(reader.catalog_generation()):
+            self.catalog.refresh()  # the raw read is the hot path's few-µs version of this
         coll = self.catalog.get(collection)
         return self.thermal.get(coll, coerce_key(coll, key))
 

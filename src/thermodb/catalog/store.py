@@ -85,6 +85,10 @@ class Catalog:
         if _read_generation(conn) != self._generation:
             self.reload(conn)
 
+    def is_current(self, generation: int) -> bool:
+        """Whether the catalog in memory is the one of ``generation`` (read elsewhere)."""
+        return generation == self._generation
+
     # -- reading ------------------------------------------------------------------------
     def names(self) -> list[str]:
         return sorted(self._collections)

@@ -326,6 +326,9 @@ class _Call:
         coll = existing or self.pending.get(name) or self._new_collection(name)
         self.pending.pop(name, None)
         is_new = existing is None
+        if coll.key_field:
+            # a record refused for its key must not widen or extend the schema either
+            rows = self._with_keys(label, coll, rows)
         strict = not is_new and coll.evolution != "evolve"
         current = {path: f.type for path, f in coll.fields.items()}
         if strict:
@@ -501,6 +504,24 @@ class _Call:
         coll.key_field = o.get("key_field") or choose_key_field(coll, sample, self.catalog.names())
         coll.time_field = o.get("time_field") or choose_time_field(coll)
         coll.kind = o.get("kind") or choose_kind(coll)
+
+    def _with_keys(
+        self, label: str, coll: Collection, rows: list[tuple[Item, _Leaves]]
+    ) -> list[tuple[Item, _Leaves]]:
+        """The rows whose key is present and scalar; the others are rejected."""
+        key = coll.key_field or ""
+        keep = []
+        for item, item_leaves in rows:
+            value = item.record.get(key)
+            if value is None or isinstance(value, dict | list):
+                self._reject(
+                    label,
+                    item,
+                    f"the key field {key!r} of {coll.name!r} is missing, null or not a scalar",
+                )
+                continue
+            keep.append((item, item_leaves))
+        return keep
 
     def _check_keys(
         self,

@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 import math
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -141,9 +143,45 @@ def _read_ndjson(stream: IO[bytes], label: str) -> Iterator[Item]:
                     continue
                 yield Item(line_no, record, None, len(line))
         else:
-            positions = range(first, first + len(lines))
-            yield from map(Item, positions, records, repeat(None), map(len, lines))
+            if _LONG_NUMBER.search(b"".join(lines)):
+                yield from _exact_lines(lines, records, first)
+            else:
+                positions = range(first, first + len(lines))
+                yield from map(Item, positions, records, repeat(None), map(len, lines))
         first += len(lines)
+
+
+_LONG_NUMBER = re.compile(rb"\d{19,}")
+"""A run of digits that may be an integer beyond 64 bits, which orjson turns into a float."""
+
+
+def _exact_lines(lines: list[bytes], records: list[Any], first: int) -> Iterator[Item]:
+    """The block's items, with lines holding long numbers decoded exactly (stdlib json), so
+    an integer beyond 64 bits is refused by validation instead of silently rounded."""
+    for offset, (line, record) in enumerate(zip(lines, records, strict=True)):
+        if not _LONG_NUMBER.search(line):
+            yield Item(first + offset, record, None, len(line))
+            continue
+        exact = json.loads(line)
+        if _has_huge_int(exact):
+            yield Item(
+                first + offset,
+                error="an integer beyond 64 bits, which no column "
+                "stores exactly: send it as a string",
+                size=len(line),
+            )
+            continue
+        yield Item(first + offset, exact, None, len(line))
+
+
+def _has_huge_int(value: Any) -> bool:
+    if type(value) is int:
+        return not -(2**63) <= value < 2**63
+    if isinstance(value, dict):
+        return any(map(_has_huge_int, value.values()))
+    if isinstance(value, list):
+        return any(map(_has_huge_int, value))
+    return False
 
 
 def _read_whole_document(data: bytes, label: str) -> Iterator[Item]:

@@ -171,6 +171,8 @@ class RecordChecker:
                 raise RecordProblem(
                     f"field {prefix}{key} is {value}, which JSON cannot hold; send null instead"
                 )
+            elif t is int and not _INT64_MIN <= value <= _INT64_MAX:
+                raise RecordProblem(_too_big(f"{prefix}{key}"))
             else:
                 size += 8
             if prefix:
@@ -191,6 +193,18 @@ class RecordChecker:
                 size += self._walk(item, f"{path}[].", depth + 1, [])
             elif t is list:
                 size += self._walk_list(item, path, depth + 1)
+            elif t is int and not _INT64_MIN <= item <= _INT64_MAX:
+                raise RecordProblem(_too_big(path))
             else:
                 size += 8
         return size
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _too_big(path: str) -> str:
+    return (
+        f"field {path} holds an integer beyond 64 bits, which no column stores exactly; "
+        "send it as a string"
+    )

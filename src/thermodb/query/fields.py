@@ -138,7 +138,15 @@ def _sqlite_extract(
         return sa.type_coerce(value, sa.BigInteger())
     if ftype is FieldType.FLOAT:
         return sa.type_coerce(value, sa.Float(precision=53))
-    return sa.type_coerce(value, sa.Text())
+    # a text leaf may hold numbers and booleans too (it widened): compare them as the text
+    # PostgreSQL's jsonb_extract_path_text gives, so both stores answer alike
+    kind = sa.func.json_type(column, const(json_path))
+    as_text = sa.case(
+        (kind == const("true"), const("true")),
+        (kind == const("false"), const("false")),
+        else_=sa.cast(value, sa.Text()),
+    )
+    return sa.type_coerce(as_text, sa.Text())
 
 
 def sqlite_canonical_time(value: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ class OperationalStore:
         self.engine = engine
         self.ops = ops
         self.schema = schema
-        self._tables: dict[str, tuple[int, sa.Table]] = {}
+        self._tables: dict[str, tuple[tuple[int, datetime], sa.Table]] = {}
 
     @property
     def dialect(self) -> str:
@@ -70,7 +71,10 @@ class OperationalStore:
     def table(self, collection: Collection) -> sa.Table:
         """The SQLAlchemy Table of a collection as its schema stands now."""
         cached = self._tables.get(collection.name)
-        if cached and cached[0] == collection.schema_version:
+        # a dropped and recreated collection starts again at schema version 1: the
+        # creation time tells the two apart
+        version = (collection.schema_version, collection.created_at)
+        if cached and cached[0] == version:
             return cached[1]
         columns = [
             sa.Column(
@@ -84,7 +88,7 @@ class OperationalStore:
             sa.Column(f.column, sql_type(f.type)) for f in collection.top_fields() if f.column
         ]
         table = sa.Table(collection.name, sa.MetaData(), *columns)
-        self._tables[collection.name] = (collection.schema_version, table)
+        self._tables[collection.name] = (version, table)
         return table
 
     def forget(self, name: str) -> None:

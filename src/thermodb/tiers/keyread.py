@@ -20,6 +20,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from thermodb.catalog.model import Collection
@@ -36,6 +37,7 @@ class RowShape:
     """The SELECT of one collection schema version and how to turn its row into a record."""
 
     schema_version: int
+    created_at: datetime  # a dropped and recreated collection restarts its schema versions
     key_field: str | None  # a changed key field (`alter`) does not change the schema version
     sql: str
     fields: tuple[tuple[str, Any, Processor], ...]  # (path, field type, result processor)
@@ -90,6 +92,15 @@ class KeyReader:
             return 0
         return int(row[0]) if row else 0
 
+    def catalog_generation(self) -> int:
+        """The catalog's generation (see Catalog.refresh), read without SQLAlchemy."""
+        row = (
+            self._conn()
+            .execute("SELECT value FROM thermo_settings WHERE key = 'catalog_generation'")
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
     def warm(self, coll: Collection, key: Any) -> tuple[dict[str, Any] | None, int] | None:
         """(the warm record or None, the version it was read at); None if a write raced."""
         shape = self._shape(coll)
@@ -104,6 +115,7 @@ class KeyReader:
         if (
             shape is not None
             and shape.schema_version == coll.schema_version
+            and shape.created_at == coll.created_at
             and shape.key_field == coll.key_field
         ):
             return shape
@@ -114,6 +126,7 @@ class KeyReader:
         columns = ", ".join(f'"{f.column}"' for f in fields)
         shape = RowShape(
             schema_version=coll.schema_version,
+            created_at=coll.created_at,
             key_field=coll.key_field,
             sql=f'SELECT {columns} FROM "{table.name}" WHERE "{key_field.column}" = ? LIMIT 1',
             fields=tuple(
