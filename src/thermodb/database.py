@@ -156,10 +156,16 @@ class Database:
     def get(self, collection: str, key: Any) -> dict[str, Any] | None:
         """The record with this key, or None: from the cache, the operational store or cold."""
         reader = self.thermal.keyread
-        if reader is None or not self.catalog.is_current(reader.catalog_generation()):
-            self.catalog.refresh()  # the raw read is the hot path's few-µs version of this
+        version = None
+        if reader is None:
+            self.catalog.refresh()
+        else:  # the hot path: one raw read of both the catalog generation and data version
+            generation, version = reader.state(collection)
+            if not self.catalog.is_current(generation):
+                self.catalog.refresh()
+                version = None
         coll = self.catalog.get(collection)
-        return self.thermal.get(coll, coerce_key(coll, key))
+        return self.thermal.get(coll, coerce_key(coll, key), version=version)
 
     def get_or_raise(self, collection: str, key: Any) -> dict[str, Any]:
         record = self.get(collection, key)

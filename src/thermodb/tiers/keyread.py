@@ -92,14 +92,21 @@ class KeyReader:
             return 0
         return int(row[0]) if row else 0
 
-    def catalog_generation(self) -> int:
-        """The catalog's generation (see Catalog.refresh), read without SQLAlchemy."""
-        row = (
-            self._conn()
-            .execute("SELECT value FROM thermo_settings WHERE key = 'catalog_generation'")
-            .fetchone()
-        )
-        return int(row[0]) if row else 0
+    def state(self, collection: str) -> tuple[int, int]:
+        """(the catalog's generation, the collection's data version), in one statement."""
+        try:
+            row = (
+                self._conn()
+                .execute(
+                    "SELECT (SELECT value FROM thermo_settings WHERE key = 'catalog_generation'),"
+                    " (SELECT version FROM thermo_versions WHERE collection = ?)",
+                    (collection,),
+                )
+                .fetchone()
+            )
+        except sqlite3.OperationalError:  # the versions table is created lazily by the tiers
+            return -1, 0
+        return int(row[0] or 0), int(row[1] or 0)
 
     def warm(self, coll: Collection, key: Any) -> tuple[dict[str, Any] | None, int] | None:
         """(the warm record or None, the version it was read at); None if a write raced."""

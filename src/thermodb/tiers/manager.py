@@ -239,12 +239,17 @@ class Tiers:
         return keys
 
     # -- point reads ----------------------------------------------------------------------
-    def get(self, coll: Collection, key: Any) -> dict[str, Any] | None:
-        """cache → operational → cold (segments pruned by key range); cold reads count."""
+    def get(
+        self, coll: Collection, key: Any, *, version: int | None = None
+    ) -> dict[str, Any] | None:
+        """cache → operational → cold (segments pruned by key range); cold reads count.
+
+        ``version``: the collection's data version if the caller has just read it.
+        """
         reader = self.keyread
-        if reader is not None:
+        if version is None and reader is not None:
             version = reader.version(coll.name)
-        else:
+        elif version is None:
             version = self.segments.versions([coll.name])[coll.name]
         probe = self.cache.get(_record_key(coll.name, version, key))
         if probe is not None:
