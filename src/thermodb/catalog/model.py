@@ -48,6 +48,13 @@ class Field(BaseModel):
     examples: list[Any] = PydField(default_factory=list)
     categories: dict[str, int] | None = PydField(default_factory=dict)
     """Counts of each distinct text value (the value index); None once there are too many."""
+    unit: str | None = None
+    """The unit or currency of numbers that arrived as text ('km', '$', '%', 'duration')."""
+    from_text: int = 0
+    """Values that arrived as text and were read as the field's type ('17', '1,234')."""
+    text_examples: list[str] = PydField(default_factory=list)
+    text_note: str = ""
+    """Why the field is text though values looked like numbers or dates, when there is one."""
 
     @property
     def top(self) -> str:
@@ -150,6 +157,24 @@ class Field(BaseModel):
             else:
                 self.categories = None
                 return
+
+    def read_from_text(self, count: int, examples: list[str], unit: str | None) -> None:
+        """Count values written as text that were read as this field's type."""
+        self.from_text += count
+        for example in examples:
+            if len(self.text_examples) < 3 and example not in self.text_examples:
+                self.text_examples.append(example[:80])
+        if unit is not None:
+            self.unit = unit
+
+    def text_summary(self) -> str:
+        """``2 values were text like '17'`` (empty when none were)."""
+        if not self.from_text:
+            return ""
+        shown = ", ".join(repr(e) for e in self.text_examples)
+        n = self.from_text
+        unit = f", in {self.unit}" if self.unit else ""
+        return f"{n} value{'s were' if n != 1 else ' was'} text like {shown}{unit}"
 
 
 class SchemaChange(BaseModel):

@@ -40,6 +40,7 @@ from thermodb.ingest.values import (
     columns_from_typed,
     keep_rows,
     leaves_type,
+    read_field_text,
     storage_rows,
     time_of,
     type_columns,
@@ -338,7 +339,8 @@ class _Call:
         else:
             items = [item for item, _ in rows]
             leaves = [lv for _, lv in rows]
-            columns = type_columns([item.record for item in items], current)
+            units = {p: f.unit for p, f in coll.fields.items() if f.unit and f.column}
+            columns = type_columns([item.record for item in items], current, units)
             _make_room(coll, columns)
             planned = _planned(columns, coll, items)
         if not items:
@@ -353,7 +355,8 @@ class _Call:
                     f"collection {name!r} has no typed field to hold it",
                 )
             return
-        self._evolve(conn, coll, planned, is_new, [item.record for item in items])
+        reasons = {c.key: c.written.reason for c in columns if c.written and c.written.reason}
+        self._evolve(conn, coll, planned, is_new, [item.record for item in items], reasons)
         self._check_keys(label, coll, items, leaves, columns)
         if not items:
             return
@@ -426,6 +429,15 @@ class _Call:
                 if moment is not None:
                     typed[key] = (FieldType.TIMESTAMP, moment)
                     continue
+            if type(value) is str and cur is not None and cur is not FieldType.TEXT:
+                reading = read_field_text(key, value, cur)
+                if reading is not None:
+                    if reading.type is None:
+                        typed[key] = NULL
+                        continue
+                    if widen(cur, reading.type) is cur:
+                        typed[key] = (reading.type, reading.value)
+                        continue
             f = coll.fields.get(key)
             vt, parsed = typed_value(
                 value, cur, f is None and key not in planned and looks_like_time_name(key)
@@ -464,8 +476,10 @@ class _Call:
         planned: dict[str, FieldType],
         is_new: bool,
         sample: list[Mapping[str, Any]],
+        reasons: Mapping[str, str] | None = None,
     ) -> None:
         change = SchemaChange(version=coll.schema_version + 1, at=datetime.now(UTC))
+        notes: list[str] = []
         taken = {f.column for f in coll.top_fields() if f.column} | {"_rid"}
         for key, ftype in planned.items():
             f = coll.fields.get(key)
@@ -481,11 +495,14 @@ class _Call:
                 change.widened[key] = (f.type, ftype)
                 old, f.type = f.type, ftype
                 self.store.widen_column(conn, coll, f, old, ftype)
+                if reasons and key in reasons:
+                    notes.append(f"{key}: {reasons[key]}")
                 if key == coll.time_field and ftype is not FieldType.TIMESTAMP:
                     coll.time_field = None  # a time field holds times; records stay warm
-                    change.note = f"{key} is no longer a timestamp, so no longer the time field"
+                    notes.append(f"{key} is no longer a timestamp, so no longer the time field")
         if not (change.added or change.widened):
             return
+        change.note = "; ".join(notes)
         coll.schema_version = change.version
         if is_new:
             self._infer_roles(coll, sample)
@@ -575,6 +592,11 @@ class _Call:
             f = fields.get(column.key)
             if f is not None:
                 f.observe_many(column.values, absent=column.absent)
+                written = column.written
+                if written is not None:
+                    f.read_from_text(written.count, written.examples, written.unit)
+                    if written.reason and f.type is FieldType.TEXT:
+                        f.text_note = written.reason
         nested: dict[str, list[Any]] = {}
         if leaves and leaves[0] is None:  # the batch was checked as a block
             tops = [(c.key, c.values) for c in columns if c.type is FieldType.JSON]
