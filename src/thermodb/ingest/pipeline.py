@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,9 +154,12 @@ class Ingestor:
         started = datetime.now(UTC)
         call = _Call(self, options, progress)
         try:
+            # read (and bound) the start of the input before taking the write lock: a body
+            # of blank lines, or one that is not records at all, never holds it
+            first = call.read_first(sources)
             with self.store.begin() as conn:
                 self.catalog.refresh(conn)  # another process may have changed a schema
-                call.run(conn, sources)
+                call.run(conn, sources, first)
                 if options.dry_run:
                     raise _DryRun
         except _DryRun:
@@ -194,12 +197,29 @@ class _Call:
             self._reject_out.close()
 
     # -- the call -----------------------------------------------------------------------
-    def run(self, conn: Connection, sources: Sequence[Any]) -> None:
-        for source in sources:
+    def read_first(self, sources: Sequence[Any]) -> tuple[Iterator[Item], list[Item]] | None:
+        """The first source's reader and its first batch, read before the transaction."""
+        if not sources:
+            return None
+        items = read_records(sources[0], self.options.fmt)
+        return items, list(itertools.islice(items, self.options.batch_size))
+
+    def run(
+        self,
+        conn: Connection,
+        sources: Sequence[Any],
+        first: tuple[Iterator[Item], list[Item]] | None = None,
+    ) -> None:
+        for n, source in enumerate(sources):
             label = str(source) if isinstance(source, str | Path) else "input"
-            items = read_records(source, self.options.fmt)
-            while batch := list(itertools.islice(items, self.options.batch_size)):
+            if n == 0 and first is not None:
+                items, batch = first
+            else:
+                items = read_records(source, self.options.fmt)
+                batch = list(itertools.islice(items, self.options.batch_size))
+            while batch:
                 self._batch(conn, label, batch)
+                batch = list(itertools.islice(items, self.options.batch_size))
 
     def _batch(self, conn: Connection, label: str, batch: list[Item]) -> None:
         if self._checked_as_block(batch):
@@ -292,7 +312,7 @@ class _Call:
         if self.options.on_error == "fail":
             error = SchemaError if schema else InputError
             raise error(
-                f"record {item.position} of {label}: {reason}",
+                f"{item.where} of {label}: {reason}",
                 hint="nothing was written; fix the record, or pass --on-error skip "
                 "(with --reject-file PATH to keep the bad records)",
                 line=item.position,
@@ -304,18 +324,16 @@ class _Call:
         if self.options.reject_file is not None:
             if self._reject_out is None:
                 self._reject_out = self.options.reject_file.open("wb")
-            self._reject_out.write(
-                orjson.dumps(
-                    {
-                        "source": label,
-                        "line": item.position,
-                        "reason": reason,
-                        "record": item.record,
-                    },
-                    default=str,
-                )
-                + b"\n"
-            )
+            entry: dict[str, Any] = {
+                "source": label,
+                "line" if item.line else "record": item.position,
+                "reason": reason,
+            }
+            if item.text is not None:  # what could not be decoded, as it was written
+                entry["text"] = item.text.decode("utf-8", "replace")
+            else:
+                entry["record"] = item.record
+            self._reject_out.write(orjson.dumps(entry, default=str) + b"\n")
 
     # -- one collection's share of a batch ------------------------------------------------
     def _write(
@@ -480,6 +498,15 @@ class _Call:
     ) -> None:
         change = SchemaChange(version=coll.schema_version + 1, at=datetime.now(UTC))
         notes: list[str] = []
+        limit = self.options.limits.max_columns
+        adding = sum(1 for key in planned if key not in coll.fields)
+        if adding and len(coll.top_fields()) + adding > limit:
+            raise SchemaError(
+                f"{coll.name!r} would have {len(coll.top_fields()) + adding:,} top-level "
+                f"fields; the limit is {limit:,} per collection",
+                hint="nest related fields in an object (one JSON column, its leaves still "
+                "queryable), or split the records into several collections",
+            )
         taken = {f.column for f in coll.top_fields() if f.column} | {"_rid"}
         for key, ftype in planned.items():
             f = coll.fields.get(key)
