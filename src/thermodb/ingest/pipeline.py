@@ -7,6 +7,7 @@ record under the default policy, a dry run or a crash leaves the store as it was
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,19 +20,25 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from thermodb.catalog.model import Collection, Field, SchemaChange
-from thermodb.catalog.naming import column_name, join_path, valid_collection_name
+from thermodb.catalog.naming import (
+    column_name,
+    file_collection_name,
+    join_path,
+    valid_collection_name,
+)
 from thermodb.catalog.store import Catalog
 from thermodb.catalog.types import EvolutionMode, FieldType, Kind, widen
 from thermodb.errors import InputError, SchemaError
 from thermodb.ingest.inference import (
-    choose_key_field,
     choose_kind,
     choose_time_field,
+    explain_key_field,
     looks_like_time_name,
 )
 from thermodb.ingest.leaves import nested_values
 from thermodb.ingest.readers import Format, Item, read_records
 from thermodb.ingest.routing import RouteDecision, Router
+from thermodb.ingest.routing.names import FALLBACK
 from thermodb.ingest.validation import Limits, RecordChecker, RecordProblem, name_blank
 from thermodb.ingest.values import (
     NULL,
@@ -191,6 +198,7 @@ class _Call:
         self._reject_out: IO[bytes] | None = None
         self._bytes = 0
         self._checker = RecordChecker(options.limits)
+        self._named_files: set[str] = set()
 
     def close(self) -> None:
         if self._reject_out is not None:
@@ -275,6 +283,8 @@ class _Call:
         ]
         decision: RouteDecision = self.router.route(record, candidates)
         if decision.created and decision.collection not in self.pending:
+            decision = self._named_after_file(label, decision)
+        if decision.created and decision.collection not in self.pending:
             self.pending[decision.collection] = self._new_collection(
                 decision.collection, named=False
             )
@@ -292,6 +302,23 @@ class _Call:
                 )
             )
         return decision.collection
+
+    def _named_after_file(self, label: str, decision: RouteDecision) -> RouteDecision:
+        """The first new collection of a file is named after the file, when nothing in the
+        records named it (the router fell back to ``records``) and the file's name is a
+        good collection name (``users.csv.gz`` → users) that is free."""
+        fallback = decision.collection.removeprefix(FALLBACK)
+        if fallback and not (fallback[:1] == "_" and fallback[1:].isdigit()):
+            return decision  # the records themselves named it (an id prefix, a pattern)
+        if label in self._named_files or label in ("input", "stdin", "-"):
+            return decision
+        self._named_files.add(label)
+        name = file_collection_name(label)
+        if name is None or self.catalog.find(name) is not None or name in self.pending:
+            return decision
+        return dataclasses.replace(
+            decision, collection=name, reason=f"named after the file {Path(label).name}"
+        )
 
     def _new_collection(self, name: str, *, named: bool = True) -> Collection:
         """A collection this call creates; options name its roles only when it was named."""
@@ -548,7 +575,11 @@ class _Call:
                     f"records for {coll.name!r}",
                     hint=f"fields: {', '.join(list(coll.fields)[:20])}",
                 )
-        coll.key_field = o.get("key_field") or choose_key_field(coll, sample, self.catalog.names())
+        if o.get("key_field"):
+            coll.key_field, coll.key_reason = o["key_field"], "set by hand"
+        else:
+            found = explain_key_field(coll, sample, self.catalog.names())
+            coll.key_field, coll.key_reason = found if found else (None, "")
         coll.time_field = o.get("time_field") or choose_time_field(coll)
         coll.kind = o.get("kind") or choose_kind(coll)
 
