@@ -26,6 +26,7 @@ from thermodb.errors import StorageError, ThermoError
 from thermodb.query.result_cache import ResultCache
 from thermodb.query.spec import QuerySpec
 from thermodb.records import row_to_record
+from thermodb.storage.backends.duckdb.session import DuckDBSession
 from thermodb.storage.cache import HotCache, RedisCache, open_cache
 from thermodb.storage.cold import ColdSettings, ColdStore, open_cold
 from thermodb.storage.operational import OperationalStore
@@ -104,7 +105,7 @@ class Tiers:
             self.policy,
             throttle=Throttle(busy=self._busy),
         )
-        self._duckdb: Any = None
+        self.duckdb = DuckDBSession(store.backend.file_path(store.engine))
         """The in-memory DuckDB that runs cross-tier queries (created on first use)."""
         self._pending_reads: dict[str, tuple[int, datetime]] = {}
         self._reads_lock = threading.Lock()
@@ -279,7 +280,7 @@ class Tiers:
         key_field = coll.fields[coll.key_field or ""]
         assert key_field.column is not None
         with self.store.read() as conn:
-            snapshot(conn)
+            self.store.backend.snapshot(conn)
             version = self.segments.versions([coll.name], conn)[coll.name]
             row = (
                 conn.execute(table.select().where(table.c[key_field.column] == key))
@@ -526,9 +527,7 @@ class Tiers:
         self.flush_reads()
         if self.keyread is not None:
             self.keyread.close()
-        if self._duckdb is not None:
-            self._duckdb.close()
-            self._duckdb = None
+        self.duckdb.close()
 
     def _loop(self, interval: float) -> None:
         while not self._stop.is_set():
@@ -557,12 +556,6 @@ def _database_id(store: OperationalStore) -> str:
             found = f"db-{uuid.uuid4().hex[:12]}"
             conn.execute(settings_table.insert().values(key=key, value=found))
     return str(found)
-
-
-def snapshot(conn: Connection) -> None:
-    """Make this read transaction one snapshot (SQLite WAL read transactions already are)."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
 def _record_key(collection: str, version: int, key: Any) -> str:

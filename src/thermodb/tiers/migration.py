@@ -631,11 +631,8 @@ class Migrator:
             self._set(move, "failed", error=message[:2000])
 
     def _lock(self, conn: Connection, coll: Collection) -> None:
-        """Keep writers out of the table for the switch (SQLite: BEGIN IMMEDIATE does it)."""
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(
-                f"LOCK TABLE {self.store.quote(coll.name)} IN SHARE ROW EXCLUSIVE MODE"
-            )
+        """Keep writers out of the table for the switch (the backend knows how)."""
+        self.store.backend.lock_table(conn, coll.name)
 
     def _check_schema(self, conn: Connection, coll: Collection) -> None:
         doc = conn.execute(
