@@ -257,7 +257,7 @@ def run_sql(
 
         if has_cold(tiers, checked.collections):
             duck = check_sql(text, collections, dialect, target="duckdb")
-            return run_sql_across_tiers(tiers, planner, duck, cap, seconds)
+            return run_sql_across_tiers(tiers, planner, duck, cap, seconds, warm=checked)
     guard = None
     if not capabilities.read_only_transactions:  # an authorizer is the backstop instead
         denied = _DENIED_FUNCTIONS | {"load_extension"}

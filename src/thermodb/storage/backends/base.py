@@ -87,6 +87,9 @@ class QueryBackend(Protocol):
     def sql_json_leaf(self, source: exp.Expr, path: Sequence[str], ftype: FieldType) -> exp.Expr:
         """The same leaf in user SQL, as a sqlglot expression (dotted paths rewritten)."""
 
+    def output_name(self, projection: exp.Expr) -> str:
+        """The column name the engine gives an unaliased projection of user SQL."""
+
     def as_text(self, expr: ColumnElement[Any], ftype: FieldType | None) -> ColumnElement[Any]:
         """A value as the text ``contains`` and ``starts_with`` match against."""
 

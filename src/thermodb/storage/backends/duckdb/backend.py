@@ -106,6 +106,13 @@ class DuckDBBackend:
             return exp.TryCast(this=text, to=to)
         return text
 
+    def output_name(self, projection: exp.Expr) -> str:
+        """DuckDB names ``count(*)`` ``count_star()``: statements for it alias every
+        projection with the name the operational store would give (see tiers.sql)."""
+        if isinstance(projection, exp.Column):
+            return str(projection.name)
+        return str(projection.sql(dialect="duckdb"))
+
     def as_text(self, expr: ColumnElement[Any], ftype: FieldType | None) -> ColumnElement[Any]:
         if ftype is FieldType.TEXT:
             return expr

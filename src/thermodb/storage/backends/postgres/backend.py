@@ -129,6 +129,19 @@ class PostgresBackend:
             return exp.Cast(this=text, to=exp.DataType.build(casts[ftype], dialect="postgres"))
         return text
 
+    def output_name(self, projection: exp.Expr) -> str:
+        """The name PostgreSQL gives an unaliased result column (its FigureColname rules)."""
+        node = projection
+        while isinstance(node, exp.Cast | exp.Paren):
+            node = node.this
+        if isinstance(node, exp.Column):
+            return str(node.name)
+        if isinstance(node, exp.Anonymous):
+            return str(node.name).lower()
+        if isinstance(node, exp.Func):
+            return str(node.sql_name()).lower()
+        return "?column?"
+
     def as_text(self, expr: ColumnElement[Any], ftype: FieldType | None) -> ColumnElement[Any]:
         if ftype is FieldType.TEXT:
             return expr

@@ -169,6 +169,12 @@ class SQLiteBackend:
         where = "$" + "".join('."' + p.replace('"', '""') + '"' for p in path)
         return exp.Anonymous(this="json_extract", expressions=[source, exp.Literal.string(where)])
 
+    def output_name(self, projection: exp.Expr) -> str:
+        """The name SQLite gives an unaliased result column: its text as written."""
+        if isinstance(projection, exp.Column):
+            return str(projection.name)
+        return str(projection.sql(dialect="sqlite"))
+
     def as_text(self, expr: ColumnElement[Any], ftype: FieldType | None) -> ColumnElement[Any]:
         if ftype is FieldType.TEXT:
             return expr
