@@ -78,10 +78,13 @@ class Tiers:
         cold: ColdStore,
         cache: HotCache,
         clock: Clock | None = None,
+        segment_rows: int | None = None,
     ) -> None:
         self.store = store
         self.catalog = catalog
         self.cache = cache
+        self.segment_rows = segment_rows
+        """The database's default target rows per segment (settings), if any."""
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         self.segments = SegmentCatalog(store)
         self.segments.create_tables()
@@ -138,17 +141,22 @@ class Tiers:
             catalog,
             cold=open_cold(cold),
             cache=open_cache(settings.cache, capacity_bytes=settings.cache_bytes),
+            segment_rows=settings.segment_rows,
             **options,
         )
 
     # -- policies -------------------------------------------------------------------------
     def policy(self, collection: str) -> Policy:
-        return self._policies.get(collection) or default_policy(collection)
+        found = self._policies.get(collection) or default_policy(collection)
+        if self.segment_rows is not None and "segment_rows" not in found.model_fields_set:
+            found = found.model_copy(update={"segment_rows": self.segment_rows})
+        return found
 
     def set_policy(self, collection: str, **changes: Any) -> Policy:
         """Change some settings of a collection's policy (the rest keep their values)."""
         self.catalog.get(collection)
-        base = self.policy(collection).model_dump()
+        current = self._policies.get(collection) or default_policy(collection)
+        base = current.model_dump(include=current.model_fields_set | {"domain"})
         base.update({k: v for k, v in changes.items() if v is not None})
         base["domain"] = "custom"
         try:
@@ -160,9 +168,13 @@ class Tiers:
         key = f"tier_policy:{collection}"
         with self.store.begin() as conn:
             conn.execute(settings_table.delete().where(settings_table.c.key == key))
-            conn.execute(settings_table.insert().values(key=key, value=policy.model_dump_json()))
+            conn.execute(
+                settings_table.insert().values(
+                    key=key, value=policy.model_dump_json(exclude_unset=True)
+                )
+            )
         self._policies[collection] = policy
-        return policy
+        return self.policy(collection)
 
     def _load_policies(self) -> None:
         with self.store.read() as conn:
