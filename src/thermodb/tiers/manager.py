@@ -451,7 +451,10 @@ class Tiers:
         from thermodb.tiers.executor import run_across_tiers
         from thermodb.tiers.partials import can_push_down, run_partials
 
-        if self.planner is not None and can_push_down(spec):
+        # Where DuckDB reads the warm rows in place, one DuckDB statement over both tiers
+        # beats two engines and a merge in Python (measured: docs/performance.md); else
+        # decomposable aggregates run as partials on each tier, merged here.
+        if self.planner is not None and can_push_down(spec) and not self.duckdb.scans_warm:
             planner = self.planner
             result = run_partials(
                 spec,
