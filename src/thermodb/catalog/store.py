@@ -46,6 +46,8 @@ class Catalog:
         self._lock = threading.RLock()
         self._collections: dict[str, Collection] = {}
         self._generation = -1
+        import thermodb.catalog.tables  # noqa: F401  (its tables join the metadata)
+
         with store.begin() as conn:
             _meta.create_all(conn)
             for key, value in (("catalog_format", str(CATALOG_FORMAT)), (_GENERATION, "0")):

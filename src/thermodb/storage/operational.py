@@ -53,11 +53,15 @@ class OperationalStore:
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
-    def begin(self, *, write: bool = True) -> Iterator[Connection]:
-        """A connection inside one transaction: committed on success, rolled back on error."""
+    def begin(self, *, write: bool = True, wait: bool = True) -> Iterator[Connection]:
+        """A connection inside one transaction: committed on success, rolled back on error.
+
+        ``wait=False``: a writer that finds the store held by another writer fails at once
+        (StorageError) instead of waiting its turn — for writes that can be retried later.
+        """
         try:
             with self.engine.connect() as raw:
-                conn = raw.execution_options(thermo_write=write)
+                conn = raw.execution_options(thermo_write=write, thermo_wait=wait)
                 with conn.begin():
                     yield conn
         except SQLAlchemyError as exc:

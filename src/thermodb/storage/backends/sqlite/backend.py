@@ -39,6 +39,12 @@ _PREFIX: dict[str, tuple[int, str]] = {
 }
 
 
+BUSY_TIMEOUT_MS = 30_000
+"""How long a writer waits for another's transaction before giving up."""
+NOWAIT_MS = 0
+"""The wait of a write that would rather be retried later (``begin(wait=False)``)."""
+
+
 def json_path(path: Sequence[str]) -> str:
     """A JSON path with every segment quoted (``$."a"."b"``), for any depth."""
     return "$" + "".join(f'."{segment}"' for segment in path)
@@ -84,7 +90,7 @@ class SQLiteBackend:
             for pragma in (
                 "journal_mode=WAL",
                 "synchronous=NORMAL",
-                "busy_timeout=30000",
+                f"busy_timeout={BUSY_TIMEOUT_MS}",
                 "foreign_keys=ON",
             ):
                 cursor.execute(f"PRAGMA {pragma}")
@@ -92,8 +98,21 @@ class SQLiteBackend:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            write = conn.get_execution_options().get("thermo_write", True)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            options = conn.get_execution_options()
+            if not options.get("thermo_write", True):
+                conn.exec_driver_sql("BEGIN")
+                return
+            if options.get("thermo_wait", True):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            # the write lock now or never: no busy wait for this one BEGIN
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute(f"PRAGMA busy_timeout = {NOWAIT_MS}")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     def file_path(self, engine: Engine) -> str | None:
         database = engine.url.database
