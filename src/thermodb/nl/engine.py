@@ -149,19 +149,20 @@ class NLEngine:
         answer = Answer(
             question, spec, result, insight(spec, result, period, run), confidence, notes, source
         )
+        # written after the answer, never holding it up (Database.writes)
         if conversation:
-            self.conversations.append(conversation, question, spec)
+            turns = self.conversations
+            turns.note(conversation, spec)
+            self.db.writes.run(lambda wait: turns.append(conversation, question, spec, wait=wait))
         if source == "rules":
             self._remember(question, spec)
         return answer
 
     def _remember(self, question: str, spec: QuerySpec) -> None:
-        try:
-            from thermodb.nl.examples import ExampleStore
+        from thermodb.nl.examples import ExampleStore
 
-            ExampleStore(self.db.store).add(question, spec)
-        except ThermoError:
-            pass
+        examples = ExampleStore(self.db.store)
+        self.db.writes.run(lambda wait: examples.add(question, spec, wait=wait))
 
 
 def _names_collection(question: str, index: SchemaIndex) -> bool:
