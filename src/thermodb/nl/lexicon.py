@@ -31,7 +31,10 @@ class Lexicon:
     groups: list[frozenset[str]] = field(default_factory=list)
     generic: frozenset[str] = frozenset()
     comparatives: dict[str, tuple[str, str]] = field(default_factory=dict)
-    units: dict[str, float] = field(default_factory=dict)
+    units: dict[str, tuple[str, float]] = field(default_factory=dict)
+    """Unit word → (dimension, size in the dimension's base unit): ``km`` → (length, 1000)."""
+    currencies: dict[str, str] = field(default_factory=dict)
+    """Everyday currency name (stemmed words joined by ``_``) → ISO code: british_pound → GBP."""
     measure_names: tuple[str, ...] = ()
     text_names: tuple[str, ...] = ()
     activity_names: tuple[str, ...] = ()
@@ -56,13 +59,17 @@ class Lexicon:
     def same(self, a: str, b: str) -> bool:
         return stem(b) in self.synonyms(a)
 
-    def unit_factor(self, word: str) -> float | None:
-        """Seconds (or bytes) in one ``word`` unit, or None when it is no unit."""
+    def unit(self, word: str) -> tuple[str, float] | None:
+        """(dimension, size) of a unit word, or None when it is no unit."""
         w = word.lower()
         if w in self.units:
             return self.units[w]
-        s = stem(w)
-        return self.units.get(s)
+        return self.units.get(stem(w))
+
+    def unit_factor(self, word: str) -> float | None:
+        """The size of one ``word`` unit in its dimension's base unit, or None."""
+        got = self.unit(word)
+        return got[1] if got else None
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +106,18 @@ def load_lexicon(extra: Path | None = None) -> Lexicon:
         groups=merged,
         generic=frozenset(stem(w) for w in raw.get("generic_nouns", [])),
         comparatives=comparatives,
-        units={k.lower(): float(v) for k, v in raw.get("units", {}).items()},
+        units={
+            word.lower(): (dim, float(size))
+            for dim, table in raw.get("units", {}).items()
+            if isinstance(table, dict)
+            for word, size in table.items()
+        },
+        currencies={
+            "_".join(stem(w) for w in name.split()): code
+            for code, names in raw.get("currencies", {}).items()
+            if isinstance(names, list)
+            for name in names
+        },
         measure_names=tuple(raw.get("measure_names", [])),
         text_names=tuple(raw.get("text_names", [])),
         activity_names=tuple(raw.get("activity_names", [])),

@@ -271,6 +271,15 @@ class _Reader:
                 and not self._is_value_context(m)
             ):
                 value_hits = []  # "no phone number": the field phone, not the value mobile
+            if (
+                value_hits
+                and any(h.score >= 2.4 for h in main_fields)
+                and not any(h.collection == main for h in value_hits)
+                and not {h.collection for h in value_hits} & self._mentioned_colls(mentions, m)
+            ):
+                # "average battery of scooters": the field battery_pct of scooters, not the
+                # value battery of another collection the question never names
+                value_hits = []
             coll_hits = [h for h in hits if h.kind == "coll"]
             field_hits = [h for h in hits if h.kind == "field"]
             chosen = None

@@ -56,6 +56,8 @@ class FieldInfo:
     unit: float | None
     categories: dict[str, int] | None
     is_leaf: bool
+    dim: str | None = None
+    """The dimension of ``unit`` (time, length, money, percent...), from the name's suffix."""
 
     @property
     def numeric(self) -> bool:
@@ -147,14 +149,19 @@ class SchemaIndex:
         leaf_words = tuple(stem(w) for w in split_words(f.path.rsplit(".", 1)[-1]))
         head = list(leaf_words)
         unit = None
-        if len(head) > 1 and f.type.is_numeric and self.lexicon.unit_factor(head[-1]):
-            unit = self.lexicon.unit_factor(head[-1])
+        dim = None
+        named_unit = self.lexicon.unit(head[-1]) if len(head) > 1 else None
+        if named_unit and f.type.is_numeric:
+            # fare_cents is the fare, in cents; distance_m the distance, in metres
+            dim, unit = named_unit
             head = head[:-1]
         if f.type is FieldType.TIMESTAMP and len(head) > 1 and head[-1] in _TIME_SUFFIX:
             head = head[:-1]
         if f.type is FieldType.BOOL and len(head) > 1 and head[0] in _BOOL_PREFIX:
             head = head[1:]
-        fi = FieldInfo(f.path, f.type, words, tuple(head), unit, f.categories or None, f.is_leaf)
+        fi = FieldInfo(
+            f.path, f.type, words, tuple(head), unit, f.categories or None, f.is_leaf, dim
+        )
         info.fields[f.path] = fi
         name = info.name
         self._put(f.path.lower(), Hit("field", name, f.path, score=3.0))
@@ -210,6 +217,11 @@ class SchemaIndex:
         forms.add("_".join([*toks[:-1], plural(toks[-1])]))
         for form in forms:
             self._put(form, Hit("value", coll, path, value, score=score))
+        for name, code in self.lexicon.currencies.items():
+            # "British pounds", "euros": the everyday name of a currency code a field holds
+            if code == value.upper():
+                for form in (name, plural(name)):
+                    self._put(form, Hit("value", coll, path, value, score=2.6))
         if len(toks) == 1:
             # a synonym names the value less surely than the value itself ("phone" ≠ mobile)
             for form in self.lexicon.synonyms(toks[0]) - forms:
