@@ -80,3 +80,27 @@ def _previous(spec: QuerySpec, run: Callable[[QuerySpec], Result] | None) -> Any
         return run(before).scalar()
     except Exception:
         return None
+
+
+def derived_insight(reading: str, result: Result) -> str:
+    """The sentence of a derived answer: its value and what it is of."""
+    if not result.rows:
+        return f"Nothing matches ({reading})."
+    row = result.rows[0]
+    kind = result.explain.get("derived")
+    if kind == "share" and len(row) == 3:
+        value, n, d = row
+        if value is None:
+            return f"No records to take a share of ({reading})."
+        pct = value if "in %" in reading else 100 * value
+        return f"{pct:.1f}% ({_fmt(n)} of {_fmt(d)}): {reading}."
+    if kind == "periods" and len(row) == 3:
+        a, b = result.columns[0].replace("_", " "), result.columns[1].replace("_", " ")
+        text = f"{_fmt(row[0])} {a} against {_fmt(row[1])} {b}"
+        if isinstance(row[2], int | float) and row[1]:
+            change = row[2] / row[1] * 100
+            text += f", {abs(change):.0f}% {'more' if change >= 0 else 'less'}"
+        return text + "."
+    if len(result.rows) == 1:
+        return f"{_fmt(row[0])}: {reading}."
+    return f"{len(result.rows):,} {'group' if len(result.rows) == 1 else 'groups'}: {reading}."

@@ -111,6 +111,7 @@ class _Reader:
         self.time = times[0] if times else None
         self.cmps = self._comparisons()
         self.percentile = self._percentile()
+        self._hold_output_units()
         mentions = link_mentions(self.tokens, self.index)
         self.main = self._main_collection(mentions)
         self.mentions = self._resolve(mentions)
@@ -159,6 +160,21 @@ class _Reader:
                         self._between_hi = hi
             i += 1
         return found
+
+    def _hold_output_units(self) -> None:
+        """ "total fare in euros": after an aggregate word, "in <unit>" of a dimension some
+        field is measured in (``fare_cents``) asks for that unit, not for a value named so
+        (a currency EUR); the aggregate clause converts it, or the word stays unread."""
+        dims = {fi.dim for c in self.index.colls.values() for fi in c.fields.values() if fi.dim}
+        agg_at = next(
+            (i for i, w in enumerate(self.words) if w in AGG_WORDS or w == "median"), None
+        )
+        if agg_at is None:
+            return
+        for i in range(agg_at + 1, len(self.tokens)):
+            named = self.index.lexicon.unit(self.w(i))
+            if named and named[0] in dims and self.w(i - 1) in ("in", "as"):
+                self.tokens[i].used = "unit-held"
 
     def _percentile(self) -> tuple[float, int] | None:
         for i, w in enumerate(self.words):
