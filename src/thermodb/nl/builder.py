@@ -59,6 +59,7 @@ class SpecBuilder(
         self._distinct_and_aggregates()
         self._grouping()
         self._finish_order()
+        self._distinct_listing()
         self._output_units()
         self._check_leftovers()
         spec = self._spec()

@@ -51,14 +51,18 @@ def insight(
             text += f", {abs(change):.0f}% {direction} than the period before ({_fmt(prev)})"
         return text + "."
     values = [r[-1] for r in result.rows if isinstance(r[-1], int | float)]
+    groups = f"{len(result.rows):,} {'group' if len(result.rows) == 1 else 'groups'}"
     if not values:
-        return f"{len(result.rows):,} groups{when}."
+        return f"{groups}{when}."
     top = max(result.rows, key=lambda r: r[-1] if isinstance(r[-1], int | float) else float("-inf"))
     label = ", ".join(str(x) for x in top[:-1])
     total = sum(values)
-    text = f"{len(result.rows):,} groups{when}; the largest is {label} with {_fmt(top[-1])}"
+    if spec.limit is not None and len(result.rows) == 1:
+        return f"{label} with {_fmt(top[-1])}{when}."
+    text = f"{groups}{when}; the largest is {label} with {_fmt(top[-1])}"
     if total and spec.aggregates and spec.aggregates[0].fn == "count":
-        text += f" ({top[-1] / total:.0%} of {_fmt(total)})"
+        shown = " of the groups shown" if spec.limit is not None else ""
+        text += f" ({top[-1] / total:.0%} of {_fmt(total)} {noun}{shown})"
     if len(values) >= 5:
         median = statistics.median(values)
         if median and top[-1] > 3 * median:

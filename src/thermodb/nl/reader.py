@@ -79,10 +79,29 @@ class _Reader:
         self.now = now
         self.index = index
         self.default = default
-        self.tokens: list[Token] = tokenize(question)
+        self.tokens: list[Token] = self._split_compounds(tokenize(question), index)
         self.words = [t.text for t in self.tokens]
         self.notes: list[str] = []
         self.penalty = 0.0
+
+    @staticmethod
+    def _split_compounds(tokens: list[Token], index: SchemaIndex) -> list[Token]:
+        """ "gold-tier", "still-open": a hyphenated word that names nothing as a whole is
+        read as its parts (a value and the field that holds it, two words...)."""
+        out: list[Token] = []
+        for t in tokens:
+            parts = t.text.split("-")
+            whole = index.lookup(t.text) or index.lookup(stem(t.text))
+            if t.literal or len(parts) < 2 or whole or any(not p for p in parts):
+                out.append(t)
+                continue
+            if any(p[0].isdigit() for p in parts):
+                out.append(t)  # codes and dates ("sc-0007", "2026-03") stay whole
+                continue
+            out.extend(Token(p, p, 0) for p in parts)
+        for i, t in enumerate(out):
+            t.index = i
+        return out
 
     # -- helpers --------------------------------------------------------------------------
     def w(self, i: int) -> str:

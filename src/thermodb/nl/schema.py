@@ -131,6 +131,10 @@ class SchemaIndex:
             self._put("_".join((*words[:-1], last)), Hit("coll", coll.name, score=3.0))
         for syn in self.lexicon.synonyms(last) - {last}:
             self._put(syn, Hit("coll", coll.name, score=2.0))
+        if len(last) >= 4 and last.isalpha():
+            # "scooters never repaired": the participle of the collection's noun (repairs)
+            done = last + ("d" if last.endswith("e") else "ed")
+            self._put(done, Hit("coll", coll.name, score=1.9))
         for event, group in self.lexicon.entity_events.items():
             # "signups", "registrations": the records of the user-like collection
             if last in self.lexicon.synonyms(group):

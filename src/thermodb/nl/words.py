@@ -89,7 +89,8 @@ FILLER = frozenset(
     written write wrote logged log recorded record reported report made make used use
     using created started start got get had seen happened happen occur occurred come came
     see saw stored exist exists existing registered currently current appear appeared
-    belong belongs belonging done take took put placed recorded produced generated emitted
+    belong belongs belonging done take took taken takes taking put placed recorded
+    produced generated emitted
     raised fired noted registered logged signed new viewed visited clicked bought
     purchased ordered far given received marked based located flagged labelled labeled
     tagged classified still yet

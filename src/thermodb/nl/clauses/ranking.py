@@ -19,7 +19,19 @@ from thermodb.query.spec import (
     OrderKey,
 )
 
-__all__ = ["RankingClauses"]
+__all__ = ["COMMON_WORDS", "RankingClauses"]
+
+COMMON_WORDS = frozenset({"common", "frequent", "popular", "usual", "prevalent", "often"})
+
+_SUPERLATIVE_DIMS: dict[str, tuple[str, ...]] = {
+    "longest": ("length", "time"), "shortest": ("length", "time"), "farthest": ("length",),
+    "furthest": ("length",), "nearest": ("length",), "closest": ("length",),
+    "priciest": ("money",), "cheapest": ("money",), "costliest": ("money",),
+    "fastest": ("speed",), "slowest": ("speed",), "heaviest": ("mass",),
+    "lightest": ("mass",), "biggest": ("bytes", "mass"), "largest": ("bytes", "mass"),
+    "smallest": ("bytes", "mass"),
+}  # fmt: skip
+"""Superlatives → the dimensions of the field they rank by, in order of preference."""
 
 
 class RankingClauses(LinkClauses):
@@ -31,8 +43,47 @@ class RankingClauses(LinkClauses):
             return int(t.number), i
         return None
 
+    def _most_common(self) -> bool:
+        """ "the most common repair issue", "3 least frequent models": the values of a
+        field ranked by how many records hold them."""
+        words = self.r.words
+        for i, w in enumerate(words):
+            if w not in ("most", "least") or self.w(i + 1) not in COMMON_WORDS or self.used(i):
+                continue
+            m = self.next_mention(i + 2, ("field", "coll"), span=3)
+            if m is not None and m.hit is not None and m.hit.kind == "coll":
+                if m.hit.collection != self.main:
+                    return False
+                nxt = self.mention_at(m.last)
+                if nxt is None or nxt.hit is None or nxt.hit.kind != "field":
+                    return False
+                self.r.tokens[m.first].used = "coll-modifier"
+                m = nxt
+            if m is None or m.hit is None or m.hit.kind != "field" or m.hit.path is None:
+                return False
+            n = 1
+            for j in (i - 1, i - 2):
+                t = self.r.tokens[j] if j >= 0 else None
+                if t is not None and not t.used and t.number is not None:
+                    n = int(t.number)
+                    self.use(j, "rank")
+                    if self.w(j - 1) == "top":
+                        self.use(j - 1, "rank")
+                    break
+            self.use(i, "rank")
+            self.use(i + 1, "rank")
+            for k in range(m.first, m.last):
+                self.r.tokens[k].used = "group"
+            self.group.append(GroupKey(field=m.hit.path))
+            self.rank_desc = w == "most"
+            self.limit = n
+            return True
+        return False
+
     def _top_and_latest(self) -> None:
         words = self.r.words
+        if self._most_common():
+            return
         for i, w in enumerate(words):
             if self.used(i):
                 continue
@@ -182,6 +233,12 @@ class RankingClauses(LinkClauses):
                 for p, fi in info.fields.items():
                     if word in fi.head and fi.numeric:
                         return p
+        for w in self.r.words:
+            # "the 3 longest trips": the one field measured in a length (or a duration)
+            for dim in _SUPERLATIVE_DIMS.get(w, ()):
+                same = [p for p, fi in info.fields.items() if fi.dim == dim and fi.numeric]
+                if len(same) == 1:
+                    return same[0]
         return None
 
     def _ranking_subject(self) -> Mention | None:

@@ -21,10 +21,16 @@ OPEN_WORDS = frozenset({"open", "unresolved", "pending", "outstanding", "ongoing
                         "unclosed", "unfixed", "incomplete", "unanswered", "running"})  # fmt: skip
 DONE_WORDS = frozenset({"closed", "resolved", "finished", "completed", "fixed", "done", "ended",
                         "answered"})  # fmt: skip
+SOMEONE = {"someone": "not_null", "somebody": "not_null", "anyone": "not_null",
+           "anybody": "not_null", "something": "not_null", "anything": "not_null",
+           "nobody": "is_null", "nothing": "is_null"}  # fmt: skip
 UNSET_PERSON = frozenset({"unassigned", "unowned", "unallocated", "unclaimed", "unhandled",
                           "unstaffed"})  # fmt: skip
 END_HEADS = ("end", "finish", "stop", "clos", "resolv", "complet", "fix", "done", "answer",
              "ship", "deliver")  # fmt: skip
+_VALUE_NOUNS = frozenset({"version", "versions", "value", "values", "kind", "kinds", "type",
+                          "types", "name", "names", "option", "options", "variant",
+                          "variants", "code", "codes", "category", "categories"})  # fmt: skip
 _NAME = re.compile(r"^[A-Z][a-z'\-]+(?: [A-Z][a-z'\-]+)?$")
 
 
@@ -49,6 +55,21 @@ class StateClauses(LinkClauses):
                     self.use(i - 1, "state")
                 op = "is_null" if w in OPEN_WORDS else "not_null"
                 self.add_filter(self.main, Condition(field=end, op=op))
+            elif w in SOMEONE:
+                # "referred by someone": the field just named is set
+                m = self.prev_mention(i, ("field",), span=2)
+                if (
+                    m is None
+                    or m.hit is None
+                    or m.hit.path is None
+                    or m.hit.collection != self.main
+                ):
+                    continue
+                if self.r.tokens[m.first].used != "mention":
+                    continue
+                for k in range(m.first, i + 1):
+                    self.r.tokens[k].used = "state"
+                self.add_filter(self.main, Condition(field=m.hit.path, op=SOMEONE[w]))
             elif w in UNSET_PERSON:
                 person = self._person_field()
                 if person is None:
@@ -80,6 +101,34 @@ class StateClauses(LinkClauses):
             if len(names) == len(fi.categories) and (f.nulls or f.present < info.coll.records):
                 found.append(path)
         return found[0] if len(found) == 1 else None
+
+    def _distinct_listing(self) -> None:
+        """ "which firmware versions do pings report", "what statuses are there": the
+        distinct values of a field named right after which/what, when nothing else
+        (a count, a grouping, a ranking) uses it."""
+        if self.aggs or self.group or self.limit is not None or self.select is not None:
+            return
+        words = self.r.words
+        if not words or words[0] not in ("which", "what"):
+            return
+        j = 1
+        while self.w(j) in ("are", "is", "were", "the", "different", "distinct", "kinds", "of"):
+            j += 1
+        m = self.mention_at(j)
+        if m is None or m.hit is None or m.hit.kind != "field" or m.hit.path is None:
+            return
+        if m.hit.collection != self.main or self.r.tokens[m.first].used != "mention":
+            return
+        if m.hit.path == self.ix.colls[self.main].key:
+            return
+        for k in range(m.first, m.last):
+            self.r.tokens[k].used = "field-used"
+        for k in range(1, m.first):
+            self.use(k, "distinct")
+        if self.w(m.last) in _VALUE_NOUNS:
+            self.use(m.last, "distinct")
+        self.select = [m.hit.path]
+        self.distinct = True
 
     def _output_units(self) -> None:
         """ "average distance in kilometres", "total fare in euros": the aggregate of a
