@@ -55,8 +55,8 @@ def main(out: Path = HERE) -> None:
     pets = []
     for i in range(1, 301):
         species = rnd.choices(list(SPECIES), [5, 4, 1, 1])[0]
-        weight = {"dog": rnd.uniform(4, 40), "cat": rnd.uniform(2.5, 7), "rabbit": rnd.uniform(1, 3),
-                  "parrot": rnd.uniform(0.3, 0.6)}[species]  # fmt: skip
+        ranges = {"dog": (4, 40), "cat": (2.5, 7), "rabbit": (1, 3), "parrot": (0.3, 0.6)}
+        weight = rnd.uniform(*ranges[species])
         pets.append(
             {
                 "pet_id": i,
@@ -117,7 +117,7 @@ def main(out: Path = HERE) -> None:
             }
         )
     reminders = []
-    for i in range(1, 901):
+    for _ in range(1, 901):
         o = rnd.choice(owners)
         t = NOW - dt.timedelta(seconds=rnd.randrange(60 * 86400))
         reminders.append(
