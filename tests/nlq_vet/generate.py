@@ -56,7 +56,8 @@ def main(out: Path = HERE) -> None:
     for i in range(1, 301):
         species = rnd.choices(list(SPECIES), [5, 4, 1, 1])[0]
         ranges = {"dog": (4, 40), "cat": (2.5, 7), "rabbit": (1, 3), "parrot": (0.3, 0.6)}
-        weight = rnd.uniform(*ranges[species])
+        weights = {kind: rnd.uniform(lo, hi) for kind, (lo, hi) in ranges.items()}
+        weight = weights[species]
         pets.append(
             {
                 "pet_id": i,
