@@ -53,6 +53,7 @@ class SpecBuilder(
         self._null_checks()
         self._states()
         self._comparisons()
+        self._exact_numbers()
         self._values_and_bools()
         self._collect_links()
         self._time()

@@ -16,12 +16,24 @@ from typing import Any
 
 from thermodb.catalog.naming import singular
 
-__all__ = ["Lexicon", "load_lexicon", "stem"]
+__all__ = ["Lexicon", "load_lexicon", "root", "stem"]
+
+_SUFFIXES = ("ations", "ation", "ances", "ance", "ences", "ence", "ments", "ment", "ings", "ing",
+             "ions", "ion", "ers", "er", "ed", "es", "s", "e")  # fmt: skip
 
 
 def stem(word: str) -> str:
     """A cheap normal form for matching: lower-case singular (``entries`` → ``entry``)."""
     return singular(word.lower())
+
+
+def root(word: str) -> str:
+    """A rough word root for derived forms: insurance, insured → insur; needed, need → need."""
+    w = word.lower()
+    for suffix in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: -len(suffix)]
+    return w
 
 
 @dataclass

@@ -151,6 +151,19 @@ class _Reader:
                 if self.w(j) in ("a", "an", "the"):
                     j += 1
                 num = self.tokens[j].number if j < len(self.tokens) else None
+                if (
+                    num is None
+                    and j > i + n - 1
+                    and self.w(j - 1) in ("a", "an")
+                    and self.index.lexicon.unit(self.w(j))
+                    and phrase not in (("min",), ("max",))
+                ):
+                    # "over an hour", "more than a kilometre": one of the unit
+                    for k in range(i, j):
+                        self.use(k, "cmp")
+                    found.append(_Cmp(i, j, op, 1.0))
+                    i = j - 1
+                    break
                 if num is None:
                     continue
                 if phrase in (("min",), ("max",)):
@@ -353,7 +366,7 @@ class _Reader:
             if x
         }
 
-        def rank(h: Any) -> tuple[int, int, int, float]:
+        def rank(h: Any) -> tuple[bool, bool, bool, bool, float]:
             fi = self.index.colls[h.collection].fields[h.path]
             confirmed = bool(near & (set(fi.head) | {fi.path.lower()}))
             in_main = h.collection == self.main
@@ -361,7 +374,7 @@ class _Reader:
                 h.collection in self.index.colls[self.main].fks
                 or self.main in self.index.colls[h.collection].fks
             )
-            return (confirmed, in_main or linked, not fi.is_leaf, h.score)
+            return (confirmed, in_main, linked, not fi.is_leaf, h.score)
 
         best = max(hits, key=rank)
         fi = self.index.colls[best.collection].fields[best.path]

@@ -101,6 +101,28 @@ class ComparisonClauses(LinkClauses):
             else:
                 self.add_filter(target[0], Condition(field=target[1], op=c.op, value=val))
 
+    def _exact_numbers(self) -> None:
+        """ "prescriptions with 3 refills", "rooms that have 2 beds": a bare number right
+        before a numeric field of the main collection is that field's value."""
+        for i, t in enumerate(self.r.tokens):
+            if t.used is not None or t.literal or t.number is None:
+                continue
+            if self.w(i - 1) not in ("with", "have", "has", "had", "of", "exactly", "and"):
+                continue
+            m = self.mention_at(i + 1)
+            if m is None or m.hit is None or m.hit.kind != "field" or m.hit.path is None:
+                continue
+            if m.hit.collection != self.main or self.r.tokens[m.first].used != "mention":
+                continue
+            fi = self.ix.colls[self.main].fields[m.hit.path]
+            if not fi.numeric:
+                continue
+            self.use(i, "cmp")
+            for k in range(m.first, m.last):
+                self.r.tokens[k].used = "field-used"
+            value: Any = int(t.number) if float(t.number).is_integer() else t.number
+            self.add_filter(self.main, Condition(field=m.hit.path, op="=", value=value))
+
     def _field_with_dim(self, dim: str | None) -> tuple[str, str] | None:
         """ "longer than 9 km": the one field of the main collection measured in that
         dimension (``distance_m``)."""
