@@ -48,8 +48,17 @@ class RankingClauses(LinkClauses):
         field ranked by how many records hold them."""
         words = self.r.words
         for i, w in enumerate(words):
-            if w not in ("most", "least") or self.w(i + 1) not in COMMON_WORDS or self.used(i):
+            nxt = self.w(i + 1)
+            at = self.mention_at(i + 1)
+            participle = (
+                nxt.endswith("ed")
+                and not self.used(i + 1)
+                and (at is None or self._is_time_mention(at))
+            )
+            if w not in ("most", "least") or self.used(i):
                 continue
+            if nxt not in COMMON_WORDS and not participle:
+                continue  # "the most prescribed drug": most often, as "most common"
             m = self.next_mention(i + 2, ("field", "coll"), span=3)
             if m is not None and m.hit is not None and m.hit.kind == "coll":
                 if m.hit.collection != self.main:
@@ -79,6 +88,12 @@ class RankingClauses(LinkClauses):
             self.limit = n
             return True
         return False
+
+    def _is_time_mention(self, m: Mention) -> bool:
+        h = m.hit
+        if h is None or h.kind != "field" or h.path is None:
+            return False
+        return self.ix.colls[h.collection].fields[h.path].type is FieldType.TIMESTAMP
 
     def _top_and_latest(self) -> None:
         words = self.r.words
@@ -189,6 +204,11 @@ class RankingClauses(LinkClauses):
                         self.aggs.append(Aggregate(fn="count", alias="count"))
         key_of_rank = self._rank_value()
         if self.group:
+            if not self.aggs and key_of_rank is not None:
+                # "which clinic earns the most in fees": the groups ranked by the sum
+                fi = self.ix.colls[self.main].fields.get(key_of_rank)
+                if fi is not None and fi.numeric:
+                    self.aggs.append(Aggregate(fn="sum", field=key_of_rank))
             if not self.aggs:
                 self.aggs.append(Aggregate(fn="count", alias="count"))
             self.aggs = self.aggs[:1]
