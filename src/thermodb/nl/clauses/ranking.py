@@ -48,16 +48,17 @@ class RankingClauses(LinkClauses):
         field ranked by how many records hold them."""
         words = self.r.words
         for i, w in enumerate(words):
-            nxt = self.w(i + 1)
+            word = self.w(i + 1)
             at = self.mention_at(i + 1)
             participle = (
-                nxt.endswith("ed")
-                and not self.used(i + 1)
+                word.endswith("ed")
+                and i + 1 < len(self.r.tokens)
+                and self.r.tokens[i + 1].used in (None, "mention")
                 and (at is None or self._is_time_mention(at))
             )
             if w not in ("most", "least") or self.used(i):
                 continue
-            if nxt not in COMMON_WORDS and not participle:
+            if word not in COMMON_WORDS and not participle:
                 continue  # "the most prescribed drug": most often, as "most common"
             m = self.next_mention(i + 2, ("field", "coll"), span=3)
             if m is not None and m.hit is not None and m.hit.kind == "coll":
@@ -79,8 +80,8 @@ class RankingClauses(LinkClauses):
                     if self.w(j - 1) == "top":
                         self.use(j - 1, "rank")
                     break
-            self.use(i, "rank")
-            self.use(i + 1, "rank")
+            self.use(i, "order")
+            self.r.tokens[i + 1].used = "order"
             for k in range(m.first, m.last):
                 self.r.tokens[k].used = "group"
             self.group.append(GroupKey(field=m.hit.path))
