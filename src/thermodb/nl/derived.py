@@ -18,7 +18,7 @@ from statistics import median
 from typing import Any
 
 from thermodb.errors import NotUnderstoodError
-from thermodb.nl.reader import read_question
+from thermodb.nl.reader import Reading, read_question
 from thermodb.nl.schema import SchemaIndex
 from thermodb.nl.text import Token, tokenize
 from thermodb.nl.timeexpr import find_times
@@ -42,8 +42,10 @@ _DIFF_AGGS = {"average": "avg", "avg": "avg", "mean": "avg", "typical": "avg",
               "shortest": "min", "minimum": "min", "min": "min", "quickest": "min",
               "fastest": "min", "slowest": "max", "lowest": "min", "total": "sum",
               "median": "median"}  # fmt: skip
-_START_WORDS = ("start", "begin", "open", "creat", "submit", "place", "report", "raise", "join")
-_END_WORDS = ("end", "finish", "stop", "clos", "resolv", "complet", "ship", "deliver", "fix")
+_START_WORDS = ("start", "begin", "open", "creat", "submit", "place", "report", "raise", "join",
+                "checked_in", "check_in", "logged_in", "login", "pick")  # fmt: skip
+_END_WORDS = ("end", "finish", "stop", "clos", "resolv", "complet", "ship", "deliver", "fix",
+              "checked_out", "check_out", "logged_out", "logout", "drop")  # fmt: skip
 
 
 @dataclass
@@ -299,6 +301,8 @@ def _time_difference(
         if w in _DIFF_AGGS and i not in drop:
             fn = _DIFF_AGGS[w]
             drop.add(i)
+            if i > 0 and words[i - 1] == "on":
+                drop.add(i - 1)  # "on average"
             break
     if fn is None:
         if "how" in words and "long" in words:
@@ -315,7 +319,14 @@ def _time_difference(
         for i, t in enumerate(tokens)
         if i not in drop and t.text not in ("how", "it", "take", "takes", "does", "did", "do")
     ]
-    base = read_question(_text(rest) or "records", now, ix)
+    try:
+        base = read_question(_text(rest) or "records", now, ix)
+    except NotUnderstoodError:
+        # "average minutes between check-in and check-out": the verbs name the collection
+        owners = [c for c in ix.colls if _time_pair(ix, c, verbs) is not None]
+        if len(owners) != 1 or any(t.text not in ("a", "an", "the", "for", "of") for t in rest):
+            raise
+        base = Reading(QuerySpec(collection=owners[0]), 1.0)
     spec = base.spec
     if spec.aggregates and not (len(spec.aggregates) == 1 and spec.aggregates[0].fn == "count"):
         return None
@@ -323,9 +334,8 @@ def _time_difference(
     pair = _time_pair(ix, coll, verbs)
     if pair is None:
         return None
-    if duration is not None and any(
-        fi.dim == "time" or "duration" in fi.head for fi in ix.colls[coll].fields.values()
-    ):
+    own = ix.lexicon.synonyms("duration")
+    if duration is not None and any(set(fi.head) & own for fi in ix.colls[coll].fields.values()):
         return None  # the collection has its own duration field: the reader handles it
     start, end = pair
     factor = _TIME_UNITS.get(unit_word or "", 1.0 if unit_word else 0.0) or _default_unit(spec)
@@ -410,7 +420,7 @@ def _time_pair(ix: SchemaIndex, coll: str, verbs: list[str]) -> tuple[str, str] 
     """(start, end) time fields: named by the verbs, else the collection's start/end pair."""
     info = ix.colls[coll]
     times = ix.time_fields(coll)
-    named = [ix.time_field_for_verb(coll, v) for v in verbs]
+    named = [ix.time_field_for_verb(coll, v.replace("-", "_")) for v in verbs]
     if len(verbs) == 2 and named[0] and named[1] and named[0] != named[1]:
         return named[0], named[1]
     if len(verbs) == 1 and named[0]:
