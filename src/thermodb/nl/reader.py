@@ -247,6 +247,8 @@ class _Reader:
             return self._owner_of_leading_field(mentions, first_coll)
         if self.default and self.default in self.index.colls:
             return self.default
+        if not scores and len(self.index.colls) == 1:
+            return next(iter(self.index.colls))  # one collection: every question is about it
         if not scores:
             names = ", ".join(self.index.colls) or "none yet"
             raise NotUnderstoodError(
