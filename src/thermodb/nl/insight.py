@@ -22,6 +22,27 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+_AGG_WORDS = {"sum": "total", "avg": "average", "min": "minimum", "max": "maximum",
+              "count_distinct": "distinct"}  # fmt: skip
+
+
+def _agg_word(fn: str, q: float | None) -> str:
+    if fn == "percentile" and q is not None:
+        return "median" if q == 0.5 else f"p{q * 100:g} of"
+    return _AGG_WORDS.get(fn, fn)
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def _noun(collection: str, n: float) -> str:
+    """The collection's name, singular for one ("1 user", "2 users")."""
+    from thermodb.catalog.naming import singular
+
+    return singular(collection) if n == 1 else collection
+
+
 def insight(
     spec: QuerySpec,
     result: Result,
@@ -34,13 +55,21 @@ def insight(
     if not result.rows:
         return f"No {noun} match{when}."
     if not spec.is_aggregate:
-        return f"{len(result.rows):,} {noun} listed{when}."
+        if spec.distinct and spec.select:
+            n = len(result.rows)
+            return f"{n:,} distinct {' and '.join(spec.select)} {_plural(n, 'value')} in {noun}."
+        return f"{len(result.rows):,} {_noun(noun, len(result.rows))} listed{when}."
     if not spec.group_by and len(result.rows) == 1:
         value = result.rows[0][-1]
         agg = spec.aggregates[0] if spec.aggregates else None
         what = (
-            noun if agg is None or agg.fn == "count" else f"{agg.name.replace('_', ' ')} of {noun}"
+            _noun(noun, value if isinstance(value, int) else 2)
+            if agg is None or agg.fn == "count"
+            else f"{_agg_word(agg.fn, agg.q)} {agg.field} of {noun}"
         )
+        unit = result.columns[-1].rsplit("_in_", 1)[1] if "_in_" in result.columns[-1] else ""
+        if unit:
+            what = f"{unit}: {what}"
         text = f"{_fmt(value)} {what}{when}"
         prev = _previous(spec, run)
         if prev is not None and isinstance(value, int | float) and prev not in (0, None):
@@ -62,7 +91,7 @@ def insight(
     text = f"{groups}{when}; the largest is {label} with {_fmt(top[-1])}"
     if total and spec.aggregates and spec.aggregates[0].fn == "count":
         shown = " of the groups shown" if spec.limit is not None else ""
-        text += f" ({top[-1] / total:.0%} of {_fmt(total)} {noun}{shown})"
+        text += f" ({top[-1] / total:.0%} of {_fmt(total)} {_noun(noun, total)}{shown})"
     if len(values) >= 5:
         median = statistics.median(values)
         if median and top[-1] > 3 * median:
