@@ -198,6 +198,16 @@ class _Reader:
         field is measured in (``fare_cents``) asks for that unit, not for a value named so
         (a currency EUR); the aggregate clause converts it, or the word stays unread."""
         dims = {fi.dim for c in self.index.colls.values() for fi in c.fields.values() if fi.dim}
+        for i in range(1, len(self.tokens)):
+            # "more than 20 euros": an amount, not the currency EUR
+            named = self.index.lexicon.unit(self.w(i))
+            if (
+                named
+                and named[0] in dims
+                and self.tokens[i - 1].number is not None
+                and self.tokens[i].used is None
+            ):
+                self.tokens[i].used = "unit-held"
         agg_at = next(
             (i for i, w in enumerate(self.words) if w in AGG_WORDS or w == "median"), None
         )
@@ -205,7 +215,12 @@ class _Reader:
             return
         for i in range(agg_at + 1, len(self.tokens)):
             named = self.index.lexicon.unit(self.w(i))
-            if named and named[0] in dims and self.w(i - 1) in ("in", "as"):
+            if (
+                named
+                and named[0] in dims
+                and self.w(i - 1) in ("in", "as")
+                and self.tokens[i].used is None
+            ):
                 self.tokens[i].used = "unit-held"
 
     def _percentile(self) -> tuple[float, int] | None:

@@ -26,9 +26,8 @@ class ComparisonClauses(LinkClauses):
         for c in self.r.cmps:
             value: float = c.value
             nxt = c.last
-            named = (
-                self.ix.lexicon.unit(self.w(nxt)) if self.w(nxt) and not self.used(nxt) else None
-            )
+            free = nxt < len(self.r.tokens) and self.r.tokens[nxt].used in (None, "unit-held")
+            named = self.ix.lexicon.unit(self.w(nxt)) if self.w(nxt) and free else None
             unit = named[1] if named else None
             self._unit_dim = named[0] if named else None
             target: tuple[str, str] | None = None
@@ -87,7 +86,7 @@ class ComparisonClauses(LinkClauses):
                 )
             fi = self.ix.colls[target[0]].fields[target[1]]
             if unit is not None and (fi.dim is None or fi.dim == self._unit_dim):
-                self.use(nxt, "unit")
+                self.r.tokens[nxt].used = "unit"
                 if fi.unit:
                     value = value * unit / fi.unit
             val: Any = (
