@@ -49,7 +49,7 @@ REPAIRS = [
         "opened_at": _iso(NOW - timedelta(days=10 + i)),
         "resolved_at": None if i % 3 == 0 else _iso(NOW - timedelta(days=10 + i, hours=-5 * i)),
         "mechanic": None if i % 4 == 0 else ["Chen", "Okafor"][i % 2],
-        "issue": ["brakes", "battery", "tyre"][i % 3],
+        "issue": ["brakes", "battery", "tyre", "tyre"][i % 4],
     }
     for i in range(1, 10)
 ]
