@@ -72,6 +72,8 @@ class NLEngine:
         self.db = db
         self.conversations = ConversationStore(db.store)
         self._index: tuple[tuple[Any, ...], SchemaIndex] | None = None
+        self._remembered: dict[str, str] = {}
+        """Question → the spec already stored for it by this process (no write per ask)."""
 
     def index(self) -> SchemaIndex:
         colls = self.db.catalog.all()
@@ -218,10 +220,16 @@ class NLEngine:
         )
 
     def _remember(self, question: str, spec: QuerySpec) -> None:
+        stored = spec.model_dump_json()
+        if self._remembered.get(question) == stored:
+            return
         try:
             from thermodb.nl.examples import ExampleStore
 
             ExampleStore(self.db.store).add(question, spec)
+            if len(self._remembered) > 4096:
+                self._remembered.clear()
+            self._remembered[question] = stored
         except ThermoError:
             pass
 
