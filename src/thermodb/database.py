@@ -27,6 +27,7 @@ from thermodb.storage.operational import OperationalStore, open_store
 
 if TYPE_CHECKING:
     from thermodb.nl.engine import Answer, NLEngine
+    from thermodb.query.sql_check import SQLGrants
     from thermodb.tiers.migration import PassReport
 
 __all__ = ["Database", "open"]
@@ -239,13 +240,26 @@ class Database:
         return self.nl.ask(question, now=now, conversation=conversation, transform=transform)
 
     def sql(
-        self, text: str, *, max_rows: int | None = None, timeout: float | None = None
+        self,
+        text: str,
+        *,
+        max_rows: int | None = None,
+        timeout: float | None = None,
+        grants: SQLGrants | None = None,
     ) -> Result:
-        """Run one read-only SELECT over the collections (anything else: UnsafeSQLError)."""
+        """Run one read-only SELECT over the collections (anything else: UnsafeSQLError);
+        ``grants`` (from the gateway) says which collections the caller may read."""
         from thermodb.query.sql import run_sql
 
         self.catalog.refresh()
-        return run_sql(self.planner, text, max_rows=max_rows, timeout=timeout, tiers=self.thermal)
+        return run_sql(
+            self.planner,
+            text,
+            max_rows=max_rows,
+            timeout=timeout,
+            tiers=self.thermal,
+            grants=grants,
+        )
 
 
 def _sources(data: Any) -> list[Any]:

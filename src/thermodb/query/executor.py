@@ -83,6 +83,8 @@ class SQLiteGuard:
 
     tables: frozenset[str]
     denied_functions: frozenset[str] = field(default_factory=frozenset)
+    max_value_bytes: int = 64 * 1024 * 1024
+    """The longest text or blob the statement may build (SQLite's length limit)."""
 
     def authorize(
         self, action: int, arg1: str | None, arg2: str | None, _db: str | None, _trig: str | None
@@ -180,6 +182,9 @@ class OperationalExecutor:
         if self.store.dialect == "postgresql":
             if part.read_only:
                 conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                # user SQL sees thermodb's schema only: built-ins first, no temp tables
+                schema = (self.store.schema or "public").replace('"', '""')
+                conn.exec_driver_sql(f'SET LOCAL search_path TO pg_catalog, "{schema}", pg_temp')
             if part.timeout is not None:
                 ms = max(1, int(part.timeout * 1000))
                 conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
@@ -195,11 +200,13 @@ class OperationalExecutor:
             raw.execute("PRAGMA query_only = 1")
         if part.guard is not None:
             raw.set_authorizer(part.guard.authorize)
+            longest = raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, part.guard.max_value_bytes)
         try:
             yield
         finally:
             if part.guard is not None:
                 raw.set_authorizer(None)
+                raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, longest)
             if part.read_only:
                 raw.execute("PRAGMA query_only = 0")
             if deadline is not None:

@@ -36,7 +36,7 @@ from thermodb.security.keys import KeyStore
 from thermodb.security.policy import Policy, mask_value
 from thermodb.security.principal import Principal
 from thermodb.security.ratelimit import RateLimiter, RateState
-from thermodb.security.sqlguard import check_sql
+from thermodb.security.sqlguard import PrincipalGrants
 
 __all__ = ["Gateway", "QueryAnswer"]
 
@@ -252,11 +252,11 @@ class Gateway:
 
     def sql(self, principal: Principal, text: str) -> QueryAnswer:
         with self._audited(principal, "sql", "", read=True, detail={"sql": text[:2000]}):
-            check_sql(
-                text, principal, self.policy, self._sqlglot_dialect(), self.db.catalog.names()
-            )
             result = self._engine("sql")(
-                text, max_rows=self.config.max_rows, timeout=self.config.query_timeout_s
+                text,
+                max_rows=self.config.max_rows,
+                timeout=self.config.query_timeout_s,
+                grants=PrincipalGrants(principal, self.policy),
             )
             return self._cap_rows(
                 list(result.columns),
@@ -445,9 +445,6 @@ class Gateway:
                 code="not_available",
             )
         return method  # type: ignore[no-any-return]
-
-    def _sqlglot_dialect(self) -> str:
-        return "postgres" if self.db.store.dialect == "postgresql" else "sqlite"
 
     def note_hit(self, collection: str) -> None:
         with self._hits_lock:
