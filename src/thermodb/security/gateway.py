@@ -33,7 +33,7 @@ from thermodb.security.audit import AuditLog, Signer
 from thermodb.security.authn import Authenticator
 from thermodb.security.config import SecurityConfig
 from thermodb.security.keys import KeyStore
-from thermodb.security.policy import Policy, mask_value
+from thermodb.security.policy import Policy, mask_column
 from thermodb.security.principal import Principal
 from thermodb.security.ratelimit import RateLimiter, RateState
 from thermodb.security.sqlguard import PrincipalGrants
@@ -105,21 +105,21 @@ class Gateway:
         return out
 
     def describe(self, principal: Principal, name: str) -> dict[str, Any]:
-        self._readable(principal, name)
-        info = self.db.describe(name)
-        masks = self.policy.masks_for(principal, name)
-        filtered = self._filtered(principal, name)
-        if filtered:
-            info["rows"] = None
-            info["records_ingested"] = None
-        for f in info["fields"]:
+        with self._audited(principal, "describe", name, read=True):
+            self._readable(principal, name)
+            info = self.db.describe(name)
+            masks = self.policy.masks_for(principal, name)
+            filtered = self._filtered(principal, name)
             if filtered:
-                f["examples"] = []  # examples may come from rows outside the caller's filter
-            elif f["field"] in masks or f["field"].split(".", 1)[0] in masks:
-                style = masks.get(f["field"]) or masks[f["field"].split(".", 1)[0]]
-                f["examples"] = [mask_value(v, style.style) for v in f["examples"]]
-            f["masked"] = f["field"] in masks
-        return info
+                info["rows"] = None
+                info["records_ingested"] = None
+            for f in info["fields"]:
+                if filtered:
+                    f["examples"] = []  # examples may come from rows outside the filter
+                elif masks:
+                    f["examples"] = [mask_column(f["field"], v, masks) for v in f["examples"]]
+                f["masked"] = any(f["field"] == m or f["field"].startswith(m + ".") for m in masks)
+            return info
 
     def create_collection(
         self,
