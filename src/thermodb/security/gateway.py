@@ -9,6 +9,7 @@ and masks, caps rows and appends to the audit log, then makes a short call into
 from __future__ import annotations
 
 import collections
+import difflib
 import inspect
 import io
 import threading
@@ -26,6 +27,7 @@ from thermodb.errors import (
     NotFoundError,
     PermissionDeniedError,
     QueryError,
+    SchemaError,
 )
 from thermodb.query.spec import QuerySpec
 from thermodb.security.answers import Audited, QueryAnswer, explain_of, jsonable
@@ -41,6 +43,7 @@ from thermodb.security.sqlguard import PrincipalGrants
 __all__ = ["Gateway", "QueryAnswer"]
 
 RouteClass = Literal["read", "query", "write", "admin"]
+
 IngestFormat = Literal["json", "ndjson", "csv"]
 
 
@@ -154,7 +157,7 @@ class Gateway:
 
     def drop_collection(self, principal: Principal, name: str) -> None:
         with self._audited(principal, "collection.drop", name):
-            self._exists(name)
+            self._exists(name, principal)
             principal.require("admin", name)
             self.db.drop(name)
 
@@ -172,7 +175,7 @@ class Gateway:
         self, principal: Principal, collection: str, key: Any, record: dict[str, Any]
     ) -> dict[str, Any]:
         with self._audited(principal, "record.upsert", f"{collection}/{key}"):
-            coll = self._exists(collection)
+            coll = self._exists(collection, principal)
             principal.require("write", collection)
             if not coll.key_field:
                 raise InputError(
@@ -196,7 +199,7 @@ class Gateway:
 
     def delete(self, principal: Principal, collection: str, key: Any) -> None:
         with self._audited(principal, "record.delete", f"{collection}/{key}"):
-            self._exists(collection)
+            self._exists(collection, principal)
             principal.require("write", collection)
             existing = self.db.get(collection, key)
             if existing is None or not self.policy.check_record(principal, collection, existing):
@@ -239,13 +242,21 @@ class Gateway:
                 self._check_writable_rows(principal, collection, records)
                 self._check_overwrites(principal, collection, records)
                 source = records
-            report = self.db.ingest(source, collection=collection, fmt=fmt, on_error=on_error)
+            try:
+                report = self.db.ingest(source, collection=collection, fmt=fmt, on_error=on_error)
+            except (InputError, SchemaError) as exc:
+                if "line" in exc.details:  # one bad record: say how to skip it over the API
+                    exc.hint = (
+                        "nothing was written; fix the record, or ingest with on_error=skip "
+                        "to write the others and get the rejected ones listed"
+                    )
+                raise
             return report.to_dict()
 
     # -- queries -------------------------------------------------------------------------
     def query(self, principal: Principal, spec: QuerySpec) -> QueryAnswer:
         with self._audited(principal, "query", spec.collection, read=True, detail={"spec": spec}):
-            self._exists(spec.collection)
+            self._exists(spec.collection, principal)
             compiled = self._capped(self.policy.compile(principal, spec))
             result = self._engine("query")(compiled)
             return self._answer(principal, compiled, result)
@@ -272,9 +283,9 @@ class Gateway:
             executed: list[QuerySpec] = []
 
             def transform(spec: QuerySpec) -> QuerySpec:
-                compiled = self._capped(self.policy.compile(principal, spec))
-                executed.append(compiled)
-                return compiled
+                compiled = self.policy.compile(principal, spec)
+                executed.append(compiled)  # shown without the internal row-cap probe
+                return self._capped(compiled)
 
             if "transform" in inspect.signature(ask).parameters:
                 kwargs["transform"] = transform
@@ -323,9 +334,10 @@ class Gateway:
 
     def explain_tiers(self, principal: Principal, collection: str) -> dict[str, Any]:
         """Why each segment of a collection is where it is (admin on it: it shows key ranges)."""
-        self._exists(collection)
-        principal.require("admin", collection)
-        return dict(self._engine("explain_tiers")(collection))
+        with self._audited(principal, "tiers.explain", collection, read=True):
+            self._exists(collection, principal)
+            principal.require("admin", collection)
+            return dict(self._engine("explain_tiers")(collection))
 
     def migrate(self, principal: Principal, *, dry_run: bool = False) -> dict[str, Any]:
         """Run one migration pass now (admin)."""
@@ -335,6 +347,19 @@ class Gateway:
             return dict(report.to_dict())
 
     # -- registry ------------------------------------------------------------------------
+    def domain_caller(self, principal: Principal, domain: str) -> Principal:
+        """The caller narrowed to one domain service (``/mcp/{domain}``); denials audited."""
+        with self._audited(principal, "mcp.domain", domain, read=True):
+            if self.db.catalog.find(domain) is None:
+                self.db.catalog.refresh()
+            if self.db.catalog.find(domain) is None or not principal.may("read", domain):
+                # the same answer whether the domain is missing or not the caller's
+                raise NotFoundError(
+                    f"no domain named {domain[:100]!r} that you may read",
+                    hint="see GET /v1/domains",
+                )
+            return principal.narrowed(domain)
+
     def domains(self, principal: Principal, base_url: str = "") -> list[dict[str, Any]]:
         """Every domain service the caller may read: health, tier, size, rate, endpoint."""
         now = time.monotonic()
@@ -364,11 +389,22 @@ class Gateway:
         return out
 
     # -- helpers -------------------------------------------------------------------------
-    def _exists(self, name: str) -> Collection:
-        return self.db.collection(name)
+    def _exists(self, name: str, principal: Principal) -> Collection:
+        """The collection, or NotFoundError whose hint names only what the caller may read."""
+        try:
+            return self.db.collection(name)
+        except NotFoundError:
+            visible = principal.visible(self.db.catalog.names())
+            close = difflib.get_close_matches(name, visible, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            shown = ", ".join(visible[:30]) + (" ..." if len(visible) > 30 else "")
+            raise NotFoundError(
+                f"no collection named {name[:100]!r}",
+                hint=hint + f"collections you may read: {shown or '(none)'}",
+            ) from None
 
     def _readable(self, principal: Principal, name: str) -> Collection:
-        coll = self._exists(name)
+        coll = self._exists(name, principal)
         principal.require("read", name)
         return coll
 

@@ -21,12 +21,16 @@ from typing import Any
 
 import orjson
 
-from thermodb.errors import PermissionDeniedError
+from thermodb.errors import InputError, PermissionDeniedError
 from thermodb.query.spec import And, Condition, Filter, Link, Not, Or, QuerySpec
 from thermodb.security.config import MaskRule, SecurityConfig
 from thermodb.security.principal import Principal
 
-__all__ = ["Policy", "mask_column", "mask_value"]
+__all__ = ["MAX_FILTER_DEPTH", "Policy", "mask_column", "mask_value"]
+
+MAX_FILTER_DEPTH = 32
+"""The deepest and/or/not nesting a QuerySpec's conditions may have (deeper ones would
+exhaust the engines' expression depth or Python's recursion)."""
 
 
 def mask_value(value: Any, style: str) -> Any:
@@ -135,6 +139,13 @@ class Policy:
         principal.require("read", spec.collection)
         for link in spec.links:
             principal.require("read", link.collection)
+        if _depth(spec.where) > MAX_FILTER_DEPTH or any(
+            _depth(f) > MAX_FILTER_DEPTH for f in (spec.having, *(k.where for k in spec.links))
+        ):
+            raise InputError(
+                f"the query's conditions are nested more than {MAX_FILTER_DEPTH} deep",
+                hint="flatten and/or/not: (a and (b and c)) is a and b and c",
+            )
         self._refuse_masked(principal, spec)
         update: dict[str, Any] = {}
         own = self.row_filter(principal, spec.collection)
@@ -232,6 +243,26 @@ def _touches(column: str, masks: dict[str, MaskRule]) -> bool:
 def _related(name: str, field: str) -> bool:
     """``name`` is ``field``, lies under it, or holds it (either reveals the other)."""
     return name == field or name.startswith(field + ".") or field.startswith(name + ".")
+
+
+def _depth(node: Filter | None) -> int:
+    """How deeply and/or/not nest in a condition (iteratively: it may be very deep)."""
+    deepest = 0
+    stack: list[tuple[Filter | None, int]] = [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        if item is None:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_FILTER_DEPTH:
+            break
+        if isinstance(item, And):
+            stack += [(child, level + 1) for child in item.and_]
+        elif isinstance(item, Or):
+            stack += [(child, level + 1) for child in item.or_]
+        elif isinstance(item, Not):
+            stack.append((item.not_, level + 1))
+    return deepest
 
 
 def _refuse(collection: str, field: str) -> None:
