@@ -12,6 +12,7 @@ import collections
 import difflib
 import inspect
 import io
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ from thermodb.errors import (
     NotFoundError,
     PermissionDeniedError,
     QueryError,
+    RateLimitedError,
     SchemaError,
 )
 from thermodb.query.spec import QuerySpec
@@ -63,21 +65,62 @@ class Gateway:
             lambda: collections.deque(maxlen=10_000)
         )
         self._hits_lock = threading.Lock()
+        self._throttled: dict[str, float] = {}
 
     # -- admission -----------------------------------------------------------------------
     def authenticate(
-        self, authorization: str | None, api_key: str | None = None, *, where: str = ""
+        self,
+        authorization: str | None,
+        api_key: str | None = None,
+        *,
+        where: str = "",
+        source: str | None = None,
     ) -> Principal:
-        """The caller, or AuthError (audited as an auth failure)."""
+        """The caller, or AuthError (audited as an auth failure).
+
+        Failures are rate-limited per ``source`` (the client address): past the limit its
+        failures are answered with RateLimitedError (valid credentials still pass, so a
+        shared address is not locked out), and the audit log gets one entry per throttled
+        burst instead of one per attempt.
+        """
+        origin = source or "unknown"
         try:
             return self.auth.authenticate(authorization, api_key)
         except AccessError as exc:
+            now = time.monotonic()
+            until = self._throttled.get(origin)
+            if until is not None and now < until:
+                raise self._auth_throttled(until - now) from None  # not audited again
+            try:
+                self.limiter.take(
+                    f"auth_failure:{origin}", self.config.auth_failure_limit, "failed logins"
+                )
+            except RateLimitedError as limited:
+                retry = float(limited.details.get("retry_after") or 1)
+                if len(self._throttled) > 10_000:
+                    self._throttled.clear()
+                self._throttled[origin] = now + retry
+                self.audit.append(
+                    "unknown", "auth.throttled", where, outcome="denied",
+                    detail={"source": origin, "retry_after_s": retry},
+                )  # fmt: skip
+                raise limited from None
             # batched like reads: a flood of bad credentials must not become a flood of
             # synchronous writes (the entries still land within the flush interval)
             self.audit.enqueue(
-                "unknown", "auth", where, outcome="denied", detail={"code": exc.details.get("code")}
-            )
+                "unknown", "auth", where, outcome="denied",
+                detail={"code": exc.details.get("code"), "source": origin},
+            )  # fmt: skip
             raise
+
+    def _auth_throttled(self, retry: float) -> RateLimitedError:
+        seconds = max(1, math.ceil(retry))
+        return RateLimitedError(
+            "too many failed logins from this address",
+            hint=f"retry after {seconds} s with valid credentials",
+            code="rate_limited",
+            retry_after=seconds,
+        )
 
     def admit(self, principal: Principal, route_class: RouteClass) -> RateState:
         """Take a rate-limit token for this caller and route class."""

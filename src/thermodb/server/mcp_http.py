@@ -91,6 +91,7 @@ class McpGateway:
                 headers.get("authorization"),
                 headers.get("x-api-key"),
                 where=path,
+                source=(scope.get("client") or ("unknown",))[0],
             )
             if domain is not None:
                 principal = await run_in_threadpool(self.gateway.domain_caller, principal, domain)
