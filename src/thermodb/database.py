@@ -168,6 +168,13 @@ class Database:
         coll = self.catalog.get(collection)
         return self.thermal.get(coll, coerce_key(coll, key), version=version)
 
+    def data_state(self, collection: str) -> tuple[int, int] | None:
+        """(the catalog generation, the collection's data version) when the store reads
+        them without network I/O (file-backed SQLite), else None. An answer read under
+        one state is still current while the state is unchanged."""
+        reader = self.thermal.keyread
+        return None if reader is None else reader.state(collection)
+
     def get_or_raise(self, collection: str, key: Any) -> dict[str, Any]:
         record = self.get(collection, key)
         if record is None:

@@ -40,6 +40,7 @@ from thermodb.security.keys import KeyStore
 from thermodb.security.policy import Policy, mask_column
 from thermodb.security.principal import Principal
 from thermodb.security.ratelimit import RateLimiter, RateState
+from thermodb.security.recent import RecentReads
 from thermodb.security.sqlguard import PrincipalGrants
 
 __all__ = ["Gateway", "QueryAnswer"]
@@ -66,6 +67,7 @@ class Gateway:
         )
         self._hits_lock = threading.Lock()
         self._throttled: dict[str, float] = {}
+        self._recent = RecentReads()
 
     # -- admission -----------------------------------------------------------------------
     def authenticate(
@@ -208,11 +210,32 @@ class Gateway:
     def get(self, principal: Principal, collection: str, key: Any) -> dict[str, Any]:
         with self._audited(principal, "record.get", f"{collection}/{key}", read=True):
             self._readable(principal, collection)
+            state = self.db.data_state(collection)  # before the read: a write after it wins
             record = self.db.get(collection, key)
-            if record is None or not self.policy.check_record(principal, collection, record):
-                # the same answer whether the record is missing or outside the row filter
-                raise NotFoundError(f"no record with key {key!r} in {collection!r}")
-            return self.policy.mask_record(principal, collection, record)
+            if state is not None and state[0] >= 0:
+                self._recent.put((collection, str(key)), state, record)
+            return self._visible_record(principal, collection, key, record)
+
+    def get_fast(self, principal: Principal, collection: str, key: str) -> dict[str, Any] | None:
+        """What get() answers, when a read of the same record is still current (one local
+        read of the data version, no blocking I/O: fit for the event loop); else None."""
+        if self.db.catalog.find(collection) is None:
+            return None
+        state = self.db.data_state(collection)
+        hit = self._recent.get((collection, key), state) if state is not None else None
+        if hit is None:
+            return None
+        with self._audited(principal, "record.get", f"{collection}/{key}", read=True):
+            principal.require("read", collection)
+            return self._visible_record(principal, collection, key, hit[0])
+
+    def _visible_record(
+        self, principal: Principal, collection: str, key: Any, record: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        if record is None or not self.policy.check_record(principal, collection, record):
+            # the same answer whether the record is missing or outside the row filter
+            raise NotFoundError(f"no record with key {key!r} in {collection!r}")
+        return self.policy.mask_record(principal, collection, record)
 
     def upsert(
         self, principal: Principal, collection: str, key: Any, record: dict[str, Any]
@@ -433,7 +456,13 @@ class Gateway:
 
     # -- helpers -------------------------------------------------------------------------
     def _exists(self, name: str, principal: Principal) -> Collection:
-        """The collection, or NotFoundError whose hint names only what the caller may read."""
+        """The collection, or NotFoundError whose hint names only what the caller may read.
+
+        The catalog in memory answers first (the engine call that follows checks the
+        catalog generation itself); only a name it does not know costs a refresh."""
+        known = self.db.catalog.find(name)
+        if known is not None:
+            return known
         try:
             return self.db.collection(name)
         except NotFoundError:
