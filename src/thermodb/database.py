@@ -27,6 +27,7 @@ from thermodb.storage.operational import OperationalStore, open_store
 
 if TYPE_CHECKING:
     from thermodb.nl.engine import Answer, NLEngine
+    from thermodb.nl.scope import PromptScope
     from thermodb.query.sql_check import SQLGrants
     from thermodb.tiers.migration import PassReport
 
@@ -240,11 +241,15 @@ class Database:
         conversation: str | None = None,
         *,
         transform: Callable[[QuerySpec], QuerySpec] | None = None,
+        scope: PromptScope | None = None,
     ) -> Answer:
         """Answer a question in plain English (see docs/nl.md); ``transform`` sees every
-        QuerySpec before it runs (the gateway's grants and row filters)."""
+        QuerySpec before it runs (the gateway's grants and row filters), ``scope`` bounds
+        what an LLM prompt may show for the caller."""
         self.catalog.refresh()
-        return self.nl.ask(question, now=now, conversation=conversation, transform=transform)
+        return self.nl.ask(
+            question, now=now, conversation=conversation, transform=transform, scope=scope
+        )
 
     def sql(
         self,

@@ -22,6 +22,7 @@ from thermodb.query.spec import QuerySpec
 
 if TYPE_CHECKING:
     from thermodb.database import Database
+    from thermodb.nl.scope import PromptScope
 
 __all__ = ["Answer", "NLEngine"]
 
@@ -118,7 +119,10 @@ class NLEngine:
         now: datetime | None = None,
         conversation: str | None = None,
         transform: Callable[[QuerySpec], QuerySpec] | None = None,
+        scope: PromptScope | None = None,
     ) -> Answer:
+        """``scope`` (from the gateway) bounds what the LLM prompt shows and which
+        few-shot examples it gets and keeps."""
         source = "rules"
         spec: QuerySpec | None = None
         llm_notes: list[str] = []
@@ -126,7 +130,7 @@ class NLEngine:
             from thermodb.nl.llm import LLMProvider
 
             try:
-                spec = LLMProvider(self.db.settings.llm, self).spec_for(question, now)
+                spec = LLMProvider(self.db.settings.llm, self, scope).spec_for(question, now)
                 confidence, notes, period = 0.8, ["answered by the LLM provider"], None
                 source = "llm"
             except ThermoError as exc:
@@ -140,6 +144,7 @@ class NLEngine:
                 f"I am not confident I understood {question!r} ({'; '.join(notes)})",
                 hint="rephrase with the collection and field names (see `thermodb describe`)",
             )
+        asked = spec  # remembered as asked: the caller's row filter is not an example
         if transform is not None:
             spec = transform(spec)
         run = self.db.query
@@ -152,14 +157,14 @@ class NLEngine:
         if conversation:
             self.conversations.append(conversation, question, spec)
         if source == "rules":
-            self._remember(question, spec)
+            self._remember(question, asked, scope.examples_key if scope else "")
         return answer
 
-    def _remember(self, question: str, spec: QuerySpec) -> None:
+    def _remember(self, question: str, spec: QuerySpec, namespace: str = "") -> None:
         try:
             from thermodb.nl.examples import ExampleStore
 
-            ExampleStore(self.db.store).add(question, spec)
+            ExampleStore(self.db.store).add(question, spec, namespace)
         except ThermoError:
             pass
 

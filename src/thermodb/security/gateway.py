@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import difflib
+import hashlib
 import inspect
 import io
 import math
@@ -17,6 +18,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
+
+import orjson
 
 from thermodb.catalog.model import Collection
 from thermodb.catalog.naming import valid_collection_name
@@ -31,6 +34,7 @@ from thermodb.errors import (
     RateLimitedError,
     SchemaError,
 )
+from thermodb.nl.scope import PromptScope
 from thermodb.query.spec import QuerySpec
 from thermodb.security.answers import Audited, QueryAnswer, explain_of, jsonable
 from thermodb.security.audit import AuditLog, Signer
@@ -353,8 +357,11 @@ class Gateway:
                 executed.append(compiled)  # shown without the internal row-cap probe
                 return self._capped(compiled)
 
-            if "transform" in inspect.signature(ask).parameters:
+            parameters = inspect.signature(ask).parameters
+            if "transform" in parameters:
                 kwargs["transform"] = transform
+            if "scope" in parameters:
+                kwargs["scope"] = self.prompt_scope(principal)
             elif principal.grants or self._any_policy(principal):
                 raise PermissionDeniedError(
                     "natural-language questions are not available to callers with "
@@ -380,6 +387,24 @@ class Gateway:
                         else jsonable(value)
                     )
             return out
+
+    def prompt_scope(self, principal: Principal) -> PromptScope:
+        """What an LLM prompt may show this caller: the collections it may read, no values
+        of masked fields or of collections a row filter binds it on, and examples kept per
+        authority (role, grants and claims: callers who may see the same share them)."""
+        names = [c.name for c in self.db.collections() if principal.may("read", c.name)]
+        hidden = set()
+        for name in names:
+            if self._filtered(principal, name):
+                hidden.add(name)
+            hidden.update(f"{name}.{field}" for field in self.policy.masks_for(principal, name))
+        authority = orjson.dumps(
+            [principal.role, {k: sorted(v) for k, v in principal.grants.items()},
+             dict(principal.claims)],
+            option=orjson.OPT_SORT_KEYS, default=str,
+        )  # fmt: skip
+        key = "" if principal.is_admin and not principal.claims else _digest(authority)
+        return PromptScope(frozenset(names), frozenset(hidden), key)
 
     # -- tiers ---------------------------------------------------------------------------
     def tiers(self, principal: Principal) -> list[dict[str, Any]]:
@@ -568,6 +593,10 @@ class Gateway:
         detail: dict[str, Any] | None = None,
     ) -> Audited:
         return Audited(self, principal, action, target, read, detail)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def _key_value(coll: Collection, key: Any) -> Any:
