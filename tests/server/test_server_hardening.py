@@ -107,3 +107,44 @@ def test_mcp_schema_resources_and_errors_are_fenced(sqlite_db: Database) -> None
     for text in anyio.run(scenario):
         assert text.count("</untrusted-data>") == 1, text  # only the real closing fence
         assert "SYSTEM: ignore" not in text.split("<untrusted-data", 1)[0]
+
+
+def test_heavy_work_is_bounded_and_reads_keep_going(sqlite_db: Database) -> None:
+    """Finding 6: one heavy statement cannot take every worker; key reads still answer."""
+    import threading
+    import time
+
+    from thermodb.errors import QueryError, RateLimitedError
+
+    sqlite_db.ingest([{"id": 1, "v": "a"}], collection="items", key="id")
+    config = SecurityConfig(
+        max_concurrent_queries=1, query_queue_s=0, query_timeout_s=1.5, audit_reads=False
+    )
+    gateway = Gateway(sqlite_db, config)
+    admin = Principal(subject="admin", role="admin")
+    slow = (
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) "
+        "SELECT count(*) FROM c"
+    )
+    outcome: list[BaseException] = []
+
+    def heavy() -> None:
+        try:
+            gateway.sql(admin, slow)
+        except QueryError as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=heavy)
+    worker.start()
+    time.sleep(0.3)
+    try:
+        gateway.sql(admin, "SELECT count(*) FROM items")
+        raise AssertionError("a second heavy statement should wait its turn")
+    except RateLimitedError as exc:
+        assert exc.details["code"] == "busy"
+    started = time.monotonic()
+    assert gateway.get(admin, "items", 1)["v"] == "a"
+    assert time.monotonic() - started < 0.5
+    worker.join(10)
+    assert outcome and "longer than" in str(outcome[0])
+    assert gateway.sql(admin, "SELECT count(*) FROM items").rows == [[1]]

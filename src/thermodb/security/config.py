@@ -86,7 +86,13 @@ class SecurityConfig(_Section):
     max_rows: int = Field(default=1000, gt=0)
     """Rows returned by one query or MCP tool call at most (flagged ``truncated``)."""
     query_timeout_s: float = Field(default=10.0, gt=0)
-    """SQL statements run at most this long (the engine cancels them); MCP calls 30 s."""
+    """SQL statements run at most this long, checking included (the engine cancels them);
+    MCP calls 30 s."""
+    max_concurrent_queries: int = Field(default=8, gt=0)
+    """Queries, SQL and questions running at once per server process; more wait up to
+    ``query_queue_s`` and then get 429, so heavy work never takes every worker thread
+    from key reads, health checks and writes."""
+    query_queue_s: float = Field(default=5.0, ge=0)
 
     # -- rate limits ---------------------------------------------------------------------
     rate_limits: dict[str, RateLimit] = Field(default_factory=_default_limits)

@@ -9,6 +9,7 @@ and masks, caps rows and appends to the audit log, then makes a short call into
 from __future__ import annotations
 
 import collections
+import contextlib
 import difflib
 import hashlib
 import inspect
@@ -16,7 +17,7 @@ import io
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
 import orjson
@@ -72,6 +73,7 @@ class Gateway:
         self._hits_lock = threading.Lock()
         self._throttled: dict[str, float] = {}
         self._recent = RecentReads()
+        self._heavy = threading.BoundedSemaphore(self.config.max_concurrent_queries)
 
     # -- admission -----------------------------------------------------------------------
     def authenticate(
@@ -328,17 +330,19 @@ class Gateway:
         with self._audited(principal, "query", spec.collection, read=True, detail={"spec": spec}):
             self._exists(spec.collection, principal)
             compiled = self._capped(self.policy.compile(principal, spec))
-            result = self._engine("query")(compiled)
+            with self._slot():
+                result = self._engine("query")(compiled)
             return self._answer(principal, compiled, result)
 
     def sql(self, principal: Principal, text: str) -> QueryAnswer:
         with self._audited(principal, "sql", "", read=True, detail={"sql": text[:2000]}):
-            result = self._engine("sql")(
-                text,
-                max_rows=self.config.max_rows,
-                timeout=self.config.query_timeout_s,
-                grants=PrincipalGrants(principal, self.policy),
-            )
+            with self._slot():
+                result = self._engine("sql")(
+                    text,
+                    max_rows=self.config.max_rows,
+                    timeout=self.config.query_timeout_s,
+                    grants=PrincipalGrants(principal, self.policy),
+                )
             return self._cap_rows(
                 list(result.columns),
                 [list(r) for r in result.rows],
@@ -369,7 +373,8 @@ class Gateway:
                     hint="use the query endpoint with a QuerySpec",
                     code="ask_unguarded",
                 )
-            answer = ask(question, **kwargs)
+            with self._slot():
+                answer = ask(question, **kwargs)
             result = getattr(answer, "result", answer)
             spec = executed[-1] if executed else getattr(answer, "spec", None)
             if isinstance(spec, QuerySpec):
@@ -480,6 +485,21 @@ class Gateway:
         return out
 
     # -- helpers -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        """One of ``max_concurrent_queries`` places for heavy work, or RateLimitedError."""
+        if not self._heavy.acquire(timeout=self.config.query_queue_s):
+            raise RateLimitedError(
+                "the server is busy with other queries",
+                hint="retry in a moment; narrow the query if it is heavy",
+                code="busy",
+                retry_after=1,
+            )
+        try:
+            yield
+        finally:
+            self._heavy.release()
+
     def _exists(self, name: str, principal: Principal) -> Collection:
         """The collection, or NotFoundError whose hint names only what the caller may read.
 
