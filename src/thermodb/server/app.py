@@ -20,6 +20,7 @@ from thermodb.server import routes_data, routes_ops, routes_query
 from thermodb.server.limits import BodyLimitMiddleware, RateHeadersMiddleware
 from thermodb.server.mcp_http import McpGateway
 from thermodb.server.metrics import Metrics, MetricsMiddleware
+from thermodb.server.origin import SameOriginMiddleware
 from thermodb.server.problems import install_problem_handlers
 
 __all__ = ["LOOPBACK_HOSTS", "create_app"]
@@ -35,8 +36,9 @@ def create_app(
 ) -> FastAPI:
     """The HTTP API, web console and MCP endpoints over ``db``.
 
-    ``allowed_hosts`` guards MCP against DNS rebinding (Host/Origin checks); None turns the
-    check off (behind a proxy that already enforces it, or in-process tests).
+    ``allowed_hosts`` guards every route against DNS rebinding (the Host check); None turns
+    it off (behind a proxy that already enforces it, or in-process tests). Cross-site
+    writes are refused either way (see :mod:`thermodb.server.origin`).
     """
     from thermodb import __version__
 
@@ -75,4 +77,5 @@ def create_app(
     app.add_middleware(RateHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=gateway.config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SameOriginMiddleware, allowed_hosts=allowed_hosts)
     return app
