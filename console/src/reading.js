@@ -1,0 +1,82 @@
+// "How this was read": the QuerySpec and the SQL each tier ran, editable and re-runnable.
+import { api } from "./api.js";
+import { clear, h, problem, spinner, table } from "./dom.js";
+import { editor } from "./editor.js";
+
+/** SQL with its bound parameters written in, so it can be read and run as it stands. */
+export function inlineParams(sql, params) {
+  const values = Object.values(params || {});
+  const literal = (v) => {
+    if (v === null || v === undefined) return "NULL";
+    if (typeof v === "number" || typeof v === "boolean") return String(v);
+    return `'${String(v).replaceAll("'", "''")}'`;
+  };
+  let i = 0;
+  let out = sql.replace(/%\((\w+)\)s/g, (m, name) => (name in params ? literal(params[name]) : m));
+  out = out.replace(/\?/g, () => (i < values.length ? literal(values[i++]) : "?"));
+  return out;
+}
+
+function resultBlock(res) {
+  return h(
+    "div",
+    { class: "rerun-result" },
+    h("p", { class: "muted" }, `${res.rows.length} row${res.rows.length === 1 ? "" : "s"}${res.truncated ? " (cut short by the server's row cap)" : ""}`),
+    table(res.columns, res.rows.slice(0, 200), { caption: "Result of the edited query" }),
+  );
+}
+
+function runner(label, run) {
+  const out = h("div", { class: "rerun", "aria-live": "polite" });
+  const go = async () => {
+    clear(out, spinner("Running…"));
+    try {
+      clear(out, resultBlock(await run()));
+    } catch (err) {
+      clear(out, problem(err));
+    }
+  };
+  return { out, go, button: h("button", { type: "button", class: "small", onclick: go }, label) };
+}
+
+/** The details block of an answer; ``onAnswer`` receives a re-run result to show. */
+export function readingBlock(answer, { onSpecResult } = {}) {
+  const explain = answer.explain || {};
+  const body = h("div", { class: "reading-body" });
+  const details = h("details", { class: "reading" }, h("summary", null, "How this was read"), body);
+  let built = false;
+  details.addEventListener("toggle", () => {
+    if (!details.open || built) return;
+    built = true;
+    const parts = [];
+    if (answer.spec) {
+      const r = runner("Run this QuerySpec", () => api("/v1/query", { body: JSON.parse(specEditor.value) }));
+      const specEditor = editor(JSON.stringify(answer.spec, null, 2), { lang: "json", label: "QuerySpec (JSON)", onRun: r.go });
+      parts.push(h("h3", null, "QuerySpec"), specEditor.node, h("div", { class: "row" }, r.button, h("span", { class: "muted" }, "Ctrl+Enter runs")), r.out);
+      void onSpecResult;
+    }
+    const stores = Array.isArray(explain.stores) ? explain.stores : [];
+    stores.forEach((store, n) => {
+      if (!store.sql) return;
+      const sql = inlineParams(store.sql, store.params);
+      const r = runner("Run as SQL", () => api("/v1/sql", { body: { sql: ed.value } }));
+      const ed = editor(sql, { lang: "sql", label: `SQL run on the ${store.store} tier`, onRun: r.go });
+      parts.push(
+        h("h3", null, `SQL on the ${store.store} tier`, h("span", { class: "muted" }, ` · ${store.rows ?? "?"} rows in ${store.ms ?? "?"} ms`)),
+        ed.node,
+        h("div", { class: "row" }, r.button, h("span", { class: "muted" }, "Runs through /v1/sql as a read-only SELECT under your key")),
+        r.out,
+      );
+      if (n === 0) ed.ready.then((e) => e.impl && e.impl.view.contentDOM.setAttribute("data-first-sql", ""));
+    });
+    const facts = [];
+    if (explain.plan) facts.push(["plan", `${explain.plan.kind || ""} over ${(explain.plan.stores || []).join(", ")}; merge ${explain.plan.merge || "—"}`]);
+    if (explain.timings) facts.push(["timings", Object.entries(explain.timings).map(([k, v]) => `${k} ${v}`).join(", ")]);
+    if (explain.result_cache) facts.push(["result cache", String(explain.result_cache)]);
+    if (explain.nl) facts.push(["reader", `${explain.nl.source || ""}${explain.nl.notes?.length ? `; ${explain.nl.notes.join("; ")}` : ""}`]);
+    if (facts.length) parts.push(h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", null, k), h("dd", null, v)])));
+    if (!parts.length) parts.push(h("p", { class: "muted" }, "The server sent no reading for this answer."));
+    clear(body, parts);
+  });
+  return details;
+}
