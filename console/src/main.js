@@ -111,11 +111,15 @@ function boot() {
   };
   window.addEventListener("hashchange", () => route());
   // a key kept from earlier in this tab, or a server run with --no-auth, signs in by itself
-  const hadKey = Boolean(session.key());
-  enter().catch((err) => {
-    session.set("");
-    signInForm(err instanceof ApiError && err.status === 401 && !hadKey ? null : problem(err));
-  });
+  api("/v1/console/config")
+    .then((config) => {
+      if (config.auth_required && !session.key()) return signInForm(null);
+      return enter().catch((err) => {
+        session.set("");
+        signInForm(problem(err));
+      });
+    })
+    .catch((err) => signInForm(problem(err)));
 }
 
 boot();

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { announce, clear, h, problem, spinner, table, text } from "./dom.js";
 
-async function keysSection(box) {
+async function keysSection(box, onChange) {
   const keys = await api("/v1/keys");
   const shown = h("div", { class: "newkey", "aria-live": "polite" });
   const role = h("select", { id: "key-role", name: "role" }, ["reader", "writer", "admin"].map((r) => h("option", { value: r }, r)));
@@ -40,6 +40,7 @@ async function keysSection(box) {
           secret.focus();
           secret.select();
           await refreshList();
+          onChange();
         } catch (err) {
           clear(shown, problem(err));
         }
@@ -96,6 +97,7 @@ async function keysSection(box) {
                               await api(`/v1/keys/${encodeURIComponent(k.id)}`, { method: "DELETE" });
                               announce(`Key ${k.id} revoked`);
                               await refreshList();
+                              onChange();
                             } catch (err) {
                               list.prepend(problem(err));
                             }
@@ -178,9 +180,10 @@ export const operateView = {
     const audit = h("section", { class: "card", "aria-labelledby": "audit-title" }, spinner("Loading the audit log…"));
     const domains = h("section", { class: "card", "aria-labelledby": "domains-title" }, spinner("Loading domains…"));
     clear(main, h("h1", null, "Operate"), keys, audit, domains);
+    const refreshAudit = () => auditSection(audit).catch((err) => clear(audit, problem(err)));
     await Promise.all(
       [
-        [keys, keysSection],
+        [keys, (box) => keysSection(box, refreshAudit)],
         [audit, auditSection],
         [domains, domainsSection],
       ].map(([box, fill]) => fill(box).catch((err) => clear(box, problem(err)))),

@@ -12,8 +12,29 @@ export function inlineParams(sql, params) {
     return `'${String(v).replaceAll("'", "''")}'`;
   };
   let i = 0;
-  let out = sql.replace(/%\((\w+)\)s/g, (m, name) => (name in params ? literal(params[name]) : m));
+  const named = params && !Array.isArray(params) ? params : {};
+  let out = sql.replace(/%\((\w+)\)s/g, (m, name) => (name in named ? literal(named[name]) : m));
+  out = out.replace(/\$(\d+)(::\w+)?/g, (m, n) => (Number(n) <= values.length ? literal(values[Number(n) - 1]) : m));
   out = out.replace(/\?/g, () => (i < values.length ? literal(values[i++]) : "?"));
+  return out;
+}
+
+/** Every statement an explain holds, wherever the planner put it: [{label, sql, params, ...}]. */
+export function statementsOf(explain) {
+  const out = [];
+  const walk = (node, path) => {
+    if (!node || typeof node !== "object") return;
+    if (Array.isArray(node)) {
+      node.forEach((n) => walk(n, path));
+      return;
+    }
+    if (typeof node.sql === "string") {
+      const where = [...path, node.store].filter((p) => p && p !== "stores");
+      out.push({ label: where.join(" · ") || "store", sql: node.sql, params: node.params, rows: node.rows, ms: node.ms });
+    }
+    for (const [k, v] of Object.entries(node)) if (k !== "sql" && typeof v === "object") walk(v, [...path, k]);
+  };
+  walk(explain, []);
   return out;
 }
 
@@ -55,14 +76,13 @@ export function readingBlock(answer, { onSpecResult } = {}) {
       parts.push(h("h3", null, "QuerySpec"), specEditor.node, h("div", { class: "row" }, r.button, h("span", { class: "muted" }, "Ctrl+Enter runs")), r.out);
       void onSpecResult;
     }
-    const stores = Array.isArray(explain.stores) ? explain.stores : [];
-    stores.forEach((store, n) => {
-      if (!store.sql) return;
+    statementsOf(explain).forEach((store, n) => {
       const sql = inlineParams(store.sql, store.params);
       const r = runner("Run as SQL", () => api("/v1/sql", { body: { sql: ed.value } }));
-      const ed = editor(sql, { lang: "sql", label: `SQL run on the ${store.store} tier`, onRun: r.go });
+      const ed = editor(sql, { lang: "sql", label: `SQL run on ${store.label}`, onRun: r.go });
+      const stats = store.rows !== undefined ? ` · ${store.rows} rows${store.ms !== undefined ? ` in ${store.ms} ms` : ""}` : "";
       parts.push(
-        h("h3", null, `SQL on the ${store.store} tier`, h("span", { class: "muted" }, ` · ${store.rows ?? "?"} rows in ${store.ms ?? "?"} ms`)),
+        h("h3", null, `SQL on ${store.label}`, h("span", { class: "muted" }, stats)),
         ed.node,
         h("div", { class: "row" }, r.button, h("span", { class: "muted" }, "Runs through /v1/sql as a read-only SELECT under your key")),
         r.out,
@@ -70,6 +90,10 @@ export function readingBlock(answer, { onSpecResult } = {}) {
       if (n === 0) ed.ready.then((e) => e.impl && e.impl.view.contentDOM.setAttribute("data-first-sql", ""));
     });
     const facts = [];
+    if (explain.tiers) facts.push(["tiers", [].concat(explain.tiers).join(", ")]);
+    if (explain.merge && typeof explain.merge === "string") facts.push(["merge", explain.merge]);
+    if (explain.segments_read) facts.push(["segments read", Object.entries(explain.segments_read).map(([k, v]) => `${k} ${v}`).join(", ")]);
+    if (explain.segments_pruned) facts.push(["segments pruned", Object.entries(explain.segments_pruned).map(([k, v]) => `${k} ${v}`).join(", ")]);
     if (explain.plan) facts.push(["plan", `${explain.plan.kind || ""} over ${(explain.plan.stores || []).join(", ")}; merge ${explain.plan.merge || "—"}`]);
     if (explain.timings) facts.push(["timings", Object.entries(explain.timings).map(([k, v]) => `${k} ${v}`).join(", ")]);
     if (explain.result_cache) facts.push(["result cache", String(explain.result_cache)]);

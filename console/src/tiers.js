@@ -51,7 +51,12 @@ function mapSpec(ex, width) {
       x2: { field: "end" },
       color: { field: "tier", type: "nominal", scale: { domain: ["hot", "warm", "planned", "cold"], range: [TIER_COLORS.hot, TIER_COLORS.warm, "#8a4fd0", TIER_COLORS.cold] }, legend: null },
       opacity: { field: "heat", type: "quantitative", scale: { domain: [0, 1], range: [0.45, 1] }, legend: null },
-      description: { signal: "datum.what + ', ' + datum.rows + ' rows, ' + datum.state" },
+      tooltip: [
+        { field: "what", title: "what" },
+        { field: "rows", title: "rows" },
+        { field: "start", type: "temporal", title: "from" },
+        { field: "end", type: "temporal", title: "to" },
+      ],
     },
     config: { view: { stroke: null }, font: "system-ui, sans-serif" },
   };

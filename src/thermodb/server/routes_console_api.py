@@ -43,6 +43,14 @@ class KeyCreate(BaseModel):
     )
 
 
+@router.get("/console/config")
+def console_config(gateway: GatewayDep) -> dict[str, Any]:
+    """What the console needs before sign-in: whether requests need credentials."""
+    from thermodb import __version__
+
+    return {"auth_required": gateway.config.required, "version": __version__}
+
+
 @router.get("/console/whoami")
 def whoami(caller: ReadCaller) -> dict[str, Any]:
     """The caller as the server sees it: subject, role, grants and whether it is an admin."""
