@@ -60,6 +60,8 @@ function answerCard(turn) {
   const chart = chartFor(answer);
   if (chart.node) card.append(chart.node);
   card.dataset.kind = chart.kind;
+  card.dataset.conversation = answer.conversation || "";
+  if (answer.spec) card.dataset.spec = JSON.stringify(answer.spec);
   if (chart.kind !== "number" || answer.columns.length > 1 || answer.rows.length !== 1) {
     card.append(table(answer.columns, answer.rows, { caption: `Answer table (${answer.rows.length} rows)` }));
   }
@@ -76,11 +78,16 @@ function answerCard(turn) {
   return card;
 }
 
-function wordsNotUnderstood(body) {
+function wordsNotUnderstood(body, message) {
   for (const k of ["unexplained", "unknown_words", "not_understood", "unknown", "words"]) {
     const v = body[k];
     if (Array.isArray(v) && v.length) return v.map((w) => firstText(w, w?.word));
     if (typeof v === "string" && v) return [v];
+  }
+  // older servers name the words only in the message, quoted: "I did not understand 'x'"
+  if (body.error === "NotUnderstoodError") {
+    const m = /not understand ((?:'[^']+'(?:,| and| or)?\s*)+)/.exec(message || "");
+    if (m) return [...m[1].matchAll(/'([^']+)'/g)].map((x) => x[1]);
   }
   return [];
 }
@@ -96,7 +103,7 @@ function suggestionsOf(body) {
 function refusalCard(turn, ask) {
   const err = turn.error;
   const body = err.body || {};
-  const words = wordsNotUnderstood(body);
+  const words = wordsNotUnderstood(body, err.message);
   const suggestions = suggestionsOf(body);
   const notUnderstood = err instanceof ApiError && (body.error === "NotUnderstoodError" || err.status === 422);
   return h(

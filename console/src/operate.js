@@ -61,12 +61,12 @@ async function keysSection(box, onChange) {
       list,
       h(
         "div",
-        { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "API keys" },
+        { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Key list" },
         h(
           "table",
           null,
           h("caption", null, `${all.length} keys`),
-          h("thead", null, h("tr", null, ["id", "role", "grants", "label", "created", "revoked", ""].map((c) => h("th", { scope: "col" }, c)))),
+          h("thead", null, h("tr", null, ["id", "role", "grants", "label", "created", "revoked"].map((c) => h("th", { scope: "col" }, c)), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "actions")))),
           h(
             "tbody",
             null,

@@ -60,6 +60,18 @@ function runner(label, run) {
   return { out, go, button: h("button", { type: "button", class: "small", onclick: go }, label) };
 }
 
+/** A spec without its empty defaults (null, [], false, offset 0), as a person writes it. */
+export function compactSpec(value) {
+  if (Array.isArray(value)) return value.map(compactSpec);
+  if (!value || typeof value !== "object") return value;
+  const out = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v === null || v === false || (Array.isArray(v) && !v.length) || (k === "offset" && v === 0)) continue;
+    out[k] = compactSpec(v);
+  }
+  return out;
+}
+
 /** The details block of an answer; ``onAnswer`` receives a re-run result to show. */
 export function readingBlock(answer, { onSpecResult } = {}) {
   const explain = answer.explain || {};
@@ -72,7 +84,7 @@ export function readingBlock(answer, { onSpecResult } = {}) {
     const parts = [];
     if (answer.spec) {
       const r = runner("Run this QuerySpec", () => api("/v1/query", { body: JSON.parse(specEditor.value) }));
-      const specEditor = editor(JSON.stringify(answer.spec, null, 2), { lang: "json", label: "QuerySpec (JSON)", onRun: r.go });
+      const specEditor = editor(JSON.stringify(compactSpec(answer.spec), null, 2), { lang: "json", label: "QuerySpec (JSON)", onRun: r.go });
       parts.push(h("h3", null, "QuerySpec"), specEditor.node, h("div", { class: "row" }, r.button, h("span", { class: "muted" }, "Ctrl+Enter runs")), r.out);
       void onSpecResult;
     }

@@ -43,17 +43,23 @@ DAYS = 45
 
 
 def orders(now: datetime) -> list[dict[str, Any]]:
-    """90 orders over 45 days, three statuses, so charts have known numbers of marks."""
+    """90 orders over 45 days (more on recent days), three statuses, so charts have known
+    numbers of marks."""
     return [
         {
             "order_id": i,
-            "placed_at": (now - timedelta(days=i % DAYS, hours=i % 5)).isoformat(),
+            "placed_at": (now - timedelta(days=_day(i), hours=i % 5)).isoformat(),
             "status": STATUSES[i % 3],
             "amount": 10 + i,
             "note": f"order number {i}",
         }
         for i in range(1, 91)
     ]
+
+
+def _day(i: int) -> int:
+    """Days back of order ``i``: every one of the 45 days has an order, recent ones more."""
+    return i - 1 if i <= DAYS else int((i - DAYS - 1) ** 2 / DAYS) % DAYS
 
 
 @dataclass

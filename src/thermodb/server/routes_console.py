@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import mimetypes
 import threading
 from importlib import resources
 from typing import Annotated
@@ -36,7 +35,14 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
-_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html"}
+_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".txt": "text/plain",
+    ".png": "image/png",
+    ".svg": "image/svg+xml",
+}
 
 
 class _Files:
@@ -53,7 +59,8 @@ class _Files:
         if hit is not None:
             return hit
         parts = relpath.split("/")
-        if any(p in ("", ".", "..") or p.startswith(".") or "\\" in p for p in parts):
+        bad = any(p in ("", ".", "..") or p.startswith(".") or "\\" in p for p in parts)
+        if bad or ("." + relpath.rsplit(".", 1)[-1]) not in _TYPES:
             raise NotFoundError(f"no console file {relpath!r}")
         node = self._root
         for p in parts:
@@ -73,8 +80,7 @@ _files = _Files()
 
 def _send(request: Request, relpath: str, media_type: str | None = None) -> Response:
     body, zipped, etag = _files.get(relpath)
-    suffix = "." + relpath.rsplit(".", 1)[-1] if "." in relpath else ""
-    media = media_type or _TYPES.get(suffix) or mimetypes.guess_type(relpath)[0]
+    media = media_type or _TYPES.get("." + relpath.rsplit(".", 1)[-1])
     headers = dict(_SECURITY_HEADERS)
     headers["ETag"] = etag
     headers["Vary"] = "Accept-Encoding"
