@@ -8,6 +8,42 @@ import { readingBlock } from "./reading.js";
 import { loadEditor } from "./editor.js";
 
 const state = { conversation: null, turns: [], examples: null };
+const SAVED = "thermodb.ask";
+const KEEP_TURNS = 20;
+const KEEP_ROWS = 500;
+
+/** The conversation is kept for this tab (sessionStorage), so a reload does not lose it. */
+function save() {
+  const turns = state.turns
+    .filter((t) => !t.pending)
+    .slice(-KEEP_TURNS)
+    .map((t) => ({
+      question: t.question,
+      answer: t.answer ? { ...t.answer, rows: t.answer.rows.slice(0, KEEP_ROWS) } : undefined,
+      error: t.error ? { status: t.error.status, body: t.error.body, message: t.error.message } : undefined,
+    }));
+  try {
+    sessionStorage.setItem(SAVED, JSON.stringify({ conversation: state.conversation, turns }));
+  } catch {
+    /* storage full or off: the conversation still works in this page */
+  }
+}
+
+function restore() {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(SAVED) || "null");
+    if (!saved) return;
+    state.conversation = saved.conversation;
+    state.turns = saved.turns.map((t) => ({
+      question: t.question,
+      answer: t.answer,
+      responseAt: performance.now(),
+      error: t.error ? Object.assign(new ApiError(t.error.status, t.error.body), { message: t.error.message }) : undefined,
+    }));
+  } catch {
+    sessionStorage.removeItem(SAVED);
+  }
+}
 
 function firstText(...values) {
   for (const v of values) {
@@ -78,33 +114,49 @@ function answerCard(turn) {
   return card;
 }
 
-function wordsNotUnderstood(body, message) {
+const QUOTED = /'([^']+)'/g;
+
+/** The question's own words that the server quoted back as not understood. */
+function wordsNotUnderstood(body, message, question) {
   for (const k of ["unexplained", "unknown_words", "not_understood", "unknown", "words"]) {
     const v = body[k];
     if (Array.isArray(v) && v.length) return v.map((w) => firstText(w, w?.word));
     if (typeof v === "string" && v) return [v];
   }
-  // older servers name the words only in the message, quoted: "I did not understand 'x'"
-  if (body.error === "NotUnderstoodError") {
-    const m = /not understand ((?:'[^']+'(?:,| and| or)?\s*)+)/.exec(message || "");
-    if (m) return [...m[1].matchAll(/'([^']+)'/g)].map((x) => x[1]);
-  }
-  return [];
+  if (body.error !== "NotUnderstoodError") return [];
+  const q = ` ${question.toLowerCase()} `;
+  return [...(message || "").matchAll(QUOTED)].map((m) => m[1]).filter((w) => w.length < 40 && q.includes(w.toLowerCase()) && w.toLowerCase() !== question.toLowerCase());
 }
 
-function suggestionsOf(body) {
+/** Names the server offers instead: a structured list, else the ones its hint names. */
+function candidatesOf(body) {
   for (const k of ["suggestions", "did_you_mean", "alternatives", "closest"]) {
     const v = body[k];
-    if (Array.isArray(v) && v.length) return v.map((s) => firstText(s, s?.question, s?.field, s?.name)).filter(Boolean);
+    if (Array.isArray(v) && v.length) return { questions: v.map((s) => firstText(s, s?.question, s?.field, s?.name)).filter(Boolean), names: [] };
   }
-  return [];
+  const hint = body.hint || "";
+  let names = [...hint.matchAll(QUOTED)].map((m) => m[1]);
+  const list = /:\s*([\w.\-]+(?:,\s*[\w.\-]+)+)\s*$/.exec(hint);
+  if (!names.length && list) names = list[1].split(/,\s*/);
+  return { questions: [], names: names.slice(0, 6) };
+}
+
+/** Clickable alternatives: the question with the word not understood replaced by each name. */
+function alternativesFor(question, words, body) {
+  const { questions, names } = candidatesOf(body);
+  if (questions.length) return questions.map((q) => ({ label: q, ask: q }));
+  if (words.length === 1) {
+    const re = new RegExp(words[0].replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i");
+    return names.map((n) => ({ label: question.replace(re, n), ask: question.replace(re, n) }));
+  }
+  return names.map((n) => ({ label: n, insert: n }));
 }
 
 function refusalCard(turn, ask) {
   const err = turn.error;
   const body = err.body || {};
-  const words = wordsNotUnderstood(body, err.message);
-  const suggestions = suggestionsOf(body);
+  const words = wordsNotUnderstood(body, err.message, turn.question);
+  const suggestions = alternativesFor(turn.question, words, body);
   const notUnderstood = err instanceof ApiError && (body.error === "NotUnderstoodError" || err.status === 422);
   return h(
     "article",
@@ -118,7 +170,18 @@ function refusalCard(turn, ask) {
           "div",
           { class: "suggestions", role: "group", "aria-label": "Try instead" },
           h("span", { class: "muted" }, "Try: "),
-          suggestions.map((s) => h("button", { type: "button", class: "chip", onclick: () => ask(s) }, s)),
+          suggestions.map((s) =>
+            h(
+              "button",
+              {
+                type: "button",
+                class: "chip",
+                title: s.ask ? "Ask this" : "Add to the question box",
+                onclick: () => (s.ask ? ask(s.ask) : ask.insert(s.insert)),
+              },
+              s.label,
+            ),
+          ),
         )
       : null,
   );
@@ -153,14 +216,20 @@ export const askView = {
     state.conversation = null;
     state.turns = [];
     state.examples = null;
+    sessionStorage.removeItem(SAVED);
   },
   async render(main) {
+    if (!state.turns.length) restore();
     const list = h("ol", { class: "turns", "aria-label": "Conversation" });
     const input = h("textarea", { id: "question", rows: "2", placeholder: "how many users signed up last week?", "aria-describedby": "ask-help", autocomplete: "off" });
     const convo = h("span", { class: "muted", id: "convo" });
     const redraw = () => {
       clear(list, state.turns.map((t) => turnNode(t, ask)));
       convo.textContent = state.conversation ? `Conversation ${state.conversation} · ${state.turns.length} question${state.turns.length === 1 ? "" : "s"}` : "New conversation";
+    };
+    ask.insert = (word) => {
+      input.value = `${input.value.trim()} ${word}`.trim();
+      input.focus();
     };
     async function ask(question) {
       question = question.trim();
@@ -182,6 +251,7 @@ export const askView = {
       }
       turn.pending = false;
       redraw();
+      save();
       announce(turn.error ? `Refused: ${turn.error.message}` : insightOf(turn.answer) || "Answered");
       list.lastElementChild?.scrollIntoView({ block: "nearest" });
     }
@@ -209,6 +279,7 @@ export const askView = {
             onclick: () => {
               state.conversation = null;
               state.turns = [];
+              save();
               redraw();
               input.focus();
               announce("New conversation");

@@ -107,6 +107,7 @@ function boot() {
     if (!ctx.me) return;
     ctx.me = null;
     session.set("");
+    for (const view of Object.values(VIEWS)) view.reset?.();
     signInForm(problem(err));
   };
   window.addEventListener("hashchange", () => route());

@@ -119,6 +119,11 @@ def test_ask_charts_follow_up_reading_and_refusal(console: ConsoleEnv, page: Pag
     assert bars.get_attribute("data-kind") == "bar"
     expect(bars.locator(".mark-rect path")).to_have_count(len(STATUSES))
 
+    page.reload()  # the key and the conversation survive a reload of the tab
+    expect(page.locator("article.answer[data-rendered]")).to_have_count(3)
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.locator("#convo")).to_contain_text("3 questions")
+
     # How this was read: the QuerySpec and each tier's SQL, editable and re-runnable
     follow.locator("summary", has_text="How this was read").click()
     sql_editor = follow.locator(".editor-sql .cm-content").first
@@ -149,9 +154,17 @@ def test_ask_charts_follow_up_reading_and_refusal(console: ConsoleEnv, page: Pag
     expect(number.locator(".bignum .value")).to_have_text(str(total))
     expect(number.locator(".bignum .change")).to_contain_text("the period before")
 
-    refused = ask(page, "frobnicate the wibble")
+    refused = ask(page, "average wibble of orders")
     assert refused.get_attribute("data-kind") == "refusal"
-    expect(refused).to_contain_text("wibble")
+    expect(refused.locator("mark.word")).to_have_text(["wibble"])
+    alternatives = refused.locator(".suggestions button")
+    assert alternatives.count() >= 1
+    offered = alternatives.first.inner_text()
+    assert "wibble" not in offered
+    before = page.locator("article.answer").count()
+    alternatives.first.click()  # a suggestion is a question to ask
+    expect(page.locator("article.answer")).to_have_count(before + 1)
+    expect(page.locator(".turn .question").last).to_contain_text(offered)
     console.shot(page, "ask-refusal")
 
 
