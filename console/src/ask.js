@@ -19,6 +19,7 @@ function save() {
     .slice(-KEEP_TURNS)
     .map((t) => ({
       question: t.question,
+      sql: t.sql,
       answer: t.answer ? { ...t.answer, rows: t.answer.rows.slice(0, KEEP_ROWS) } : undefined,
       error: t.error ? { status: t.error.status, body: t.error.body, message: t.error.message } : undefined,
     }));
@@ -36,6 +37,7 @@ function restore() {
     state.conversation = saved.conversation;
     state.turns = saved.turns.map((t) => ({
       question: t.question,
+      sql: t.sql,
       answer: t.answer,
       responseAt: performance.now(),
       error: t.error ? Object.assign(new ApiError(t.error.status, t.error.body), { message: t.error.message }) : undefined,
@@ -97,6 +99,7 @@ function answerCard(turn) {
   if (chart.node) card.append(chart.node);
   card.dataset.kind = chart.kind;
   card.dataset.conversation = answer.conversation || "";
+  card.dataset.cache = String(answer.explain?.result_cache ?? "");
   if (answer.spec) card.dataset.spec = JSON.stringify(answer.spec);
   if (chart.kind !== "number" || answer.columns.length > 1 || answer.rows.length !== 1) {
     card.append(table(answer.columns, answer.rows, { caption: `Answer table (${answer.rows.length} rows)` }));
@@ -188,8 +191,24 @@ function refusalCard(turn, ask) {
 }
 
 function turnNode(turn, ask) {
-  const li = h("li", { class: "turn" }, h("p", { class: "question" }, h("span", { class: "sr-only" }, "You asked: "), turn.question));
-  if (turn.pending) li.append(h("p", { class: "loading", role: "status" }, h("span", { class: "spin", "aria-hidden": "true" }), "Reading the question and running it…"));
+  const li = h("li", { class: "turn" }, h(turn.sql ? "pre" : "p", { class: "question" }, h("span", { class: "sr-only" }, turn.sql ? "You ran: " : "You asked: "), turn.question));
+  if (turn.pending) {
+    const elapsed = h("span", { class: "muted" });
+    const tick = setInterval(() => {
+      if (!turn.pending || !li.isConnected) return clearInterval(tick);
+      elapsed.textContent = ` ${((performance.now() - turn.started) / 1000).toFixed(1)} s`;
+    }, 250);
+    li.append(
+      h(
+        "div",
+        { class: "loading", role: "status" },
+        h("span", { class: "spin", "aria-hidden": "true" }),
+        turn.sql ? "Running the SQL…" : "Reading the question and running it…",
+        elapsed,
+        h("button", { type: "button", class: "small", onclick: () => turn.controller?.abort() }, "Cancel"),
+      ),
+    );
+  }
   else if (turn.error) li.append(refusalCard(turn, ask));
   else li.append(turn.card || (turn.card = answerCard(turn)));
   return li;
@@ -231,23 +250,25 @@ export const askView = {
       input.value = `${input.value.trim()} ${word}`.trim();
       input.focus();
     };
-    async function ask(question) {
+    async function ask(question, { sql = false } = {}) {
       question = question.trim();
       if (!question) return;
-      const turn = { question, pending: true };
+      const controller = new AbortController();
+      const turn = { question, pending: true, sql: sql ? question : undefined, controller, started: performance.now() };
       state.turns.push(turn);
       redraw();
       list.lastElementChild?.scrollIntoView({ block: "nearest" });
       try {
-        const started = performance.now();
-        const answer = await api("/v1/ask", { body: { question, conversation: state.conversation || undefined } });
+        const answer = sql
+          ? await api("/v1/sql", { body: { sql: question }, signal: controller.signal })
+          : await api("/v1/ask", { body: { question, conversation: state.conversation || undefined }, signal: controller.signal });
         turn.responseAt = performance.now();
         turn.answer = answer;
-        turn.fetchMs = turn.responseAt - started;
-        state.conversation = answer.conversation || state.conversation;
+        turn.fetchMs = turn.responseAt - turn.started;
+        if (!sql) state.conversation = answer.conversation || state.conversation;
       } catch (err) {
         if (err instanceof ApiError && err.status === 401) return;
-        turn.error = err;
+        turn.error = err.name === "AbortError" ? Object.assign(new Error("Cancelled: the answer was not waited for."), { body: {} }) : err;
       }
       turn.pending = false;
       redraw();
@@ -272,6 +293,20 @@ export const askView = {
         "div",
         { class: "row" },
         h("button", { type: "submit", class: "primary", id: "ask" }, "Ask"),
+        h(
+          "button",
+          {
+            type: "button",
+            id: "run-sql",
+            title: "Run the text as one read-only SELECT",
+            onclick: () => {
+              const q = input.value;
+              input.value = "";
+              ask(q, { sql: true });
+            },
+          },
+          "Run as SQL",
+        ),
         h(
           "button",
           {

@@ -30,6 +30,15 @@ pytest.importorskip("playwright", reason="pip install playwright (the dev extra 
 from playwright.sync_api import Page, expect, sync_playwright
 
 TIMEOUT_MS = 30_000
+FCP = """() => new Promise((done) => {
+  const seen = performance.getEntriesByName("first-contentful-paint")[0];
+  if (seen) return done(seen.startTime);
+  new PerformanceObserver((list) => {
+    const e = list.getEntriesByName("first-contentful-paint")[0];
+    if (e) done(e.startTime);
+  }).observe({ type: "paint", buffered: true });
+  setTimeout(() => done(NaN), 5000);
+})"""
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +184,7 @@ def test_cached_answer_and_chart_render_fast(console: ConsoleEnv, page: Page) ->
     for _ in range(3):
         page.get_by_role("button", name="New conversation").click()
         card = ask(page, "how many orders per day")
+        assert card.get_attribute("data-cache") == "hit", "the answer came from the result cache"
         figures.append(float(card.get_attribute("data-render-ms") or "nan"))
     figures.sort()
     console.record("cached_answer_render_ms", figures)
@@ -187,22 +197,13 @@ def test_first_paint_under_a_second(console: ConsoleEnv, page: Page) -> None:
     for _ in range(3):
         page.reload()
         page.wait_for_selector("#key")
-        fcp = page.evaluate(
-            "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime"
-        )
-        timings.append(float(fcp))
+        timings.append(float(page.evaluate(FCP)))
     timings.sort()
     console.record("first_contentful_paint_ms", timings)
     baseline = []  # the same browser painting a bare response of the same server
     for _ in range(3):
         page.goto(console.url + "/healthz")
-        baseline.append(
-            float(
-                page.evaluate(
-                    "() => performance.getEntriesByName('first-contentful-paint')[0].startTime"
-                )
-            )
-        )
+        baseline.append(float(page.evaluate(FCP)))
     baseline.sort()
     console.record("first_contentful_paint_baseline_healthz_ms", baseline)
     assert timings[1] < 1000, f"first paint took {timings} ms"
@@ -345,6 +346,13 @@ def test_hostile_stored_record_is_text(console: ConsoleEnv, page: Page) -> None:
     for record in HOSTILE:
         expect(records.locator("td", has_text=str(record["text"]))).to_have_count(1)
     assert records.locator("img, script, b").count() == 0
+    page.goto(console.url + "/#/ask")  # and in an answer of SQL typed into the Ask box
+    page.locator("#question").fill("SELECT id, text FROM messages WHERE id >= 20 ORDER BY id")
+    page.get_by_role("button", name="Run as SQL").click()
+    answer = page.locator("article.answer[data-rendered]").last
+    expect(answer.locator("td", has_text=str(HOSTILE[1]["text"]))).to_have_count(1)
+    assert answer.locator("img, script, b").count() == 0
+
     page.goto(console.url + "/#/explore/messages/record/20")
     expect(page.locator(".record-fields")).to_contain_text(str(HOSTILE[0]["text"]))
     assert page.locator(".record-fields img").count() == 0
