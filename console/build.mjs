@@ -7,7 +7,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const out = join(here, "..", "src", "thermodb", "server", "console");
+// THERMODB_CONSOLE_OUT builds elsewhere (the test that the committed build is current)
+const out = process.env.THERMODB_CONSOLE_OUT || join(here, "..", "src", "thermodb", "server", "console");
 const assets = join(out, "assets");
 
 rmSync(out, { recursive: true, force: true });
