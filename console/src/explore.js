@@ -297,7 +297,6 @@ async function browser(holder, info) {
     h("button", { type: "button", class: "small", id: "next-page", disabled: pages ? b.page + 1 >= pages : page.rows.length < b.size, onclick: () => ((b.page += 1), refresh()) }, "Next →"),
     sizeSel,
   );
-  const rowLink = keyIdx === 0 ? (row, content) => h("a", { href: `#/explore/${encodeURIComponent(info.name)}/record/${encodeURIComponent(text(row[0]))}` }, content) : null;
   // the key column first, so each row links to its record
   let columns = page.columns;
   let rows = page.rows;
@@ -305,7 +304,7 @@ async function browser(holder, info) {
     columns = [page.columns[keyIdx], ...page.columns.filter((_, i) => i !== keyIdx)];
     rows = page.rows.map((r) => [r[keyIdx], ...r.filter((_, i) => i !== keyIdx)]);
   }
-  const link = keyIdx >= 0 ? (row, content) => h("a", { href: `#/explore/${encodeURIComponent(info.name)}/record/${encodeURIComponent(text(row[0]))}` }, content) : rowLink;
+  const link = keyIdx >= 0 ? (row, content) => h("a", { href: `#/explore/${encodeURIComponent(info.name)}/record/${encodeURIComponent(text(row[0]))}`, "aria-label": `Record ${text(row[0])}` }, content) : null;
   const grid = table(columns, rows, {
     caption: `Records of ${info.name}`,
     sort: b.sort,

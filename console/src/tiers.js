@@ -77,6 +77,7 @@ async function collectionMap(holder, name) {
   const spec = mapSpec(ex, Math.max(300, Math.min(860, (holder.clientWidth || 760) - 120)));
   const chart = h("div", { class: "chart tiermap", "data-chart": "tiermap", role: "figure", "aria-label": `Tier map of ${name}: warm windows and cold segments over time` });
   if (spec) parts.push(chart);
+  else if (ex.warm?.rows) parts.push(h("p", null, `${formatNumber(ex.warm.rows)} rows, all warm.`));
   else parts.push(h("p", { class: "muted" }, "No rows yet."));
   if (ex.warm?.why) parts.push(h("p", { class: "muted" }, ex.warm.why));
   const pol = ex.policy || {};

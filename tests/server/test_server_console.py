@@ -326,8 +326,12 @@ def test_unauthorised_key_sees_nothing(console: ConsoleEnv, page: Page) -> None:
     expect(page.locator("#nav")).to_be_hidden()
     for name in ("orders", "messages", "users"):
         assert name not in page.locator("body").inner_text()
-    page.goto(console.url + "/#/explore/orders")  # a deep link does not get past sign-in
+    # a bad key kept in the tab and a deep link, loaded afresh, do not get past sign-in
+    page.evaluate("() => sessionStorage.setItem('thermodb.key', 'tdb_not_a_real_key')")
+    page.goto(console.url + "/?again#/explore/orders")
+    expect(page.locator("#signin-problem")).to_contain_text("not valid")
     expect(page.get_by_label("API key")).to_be_visible()
+    assert page.evaluate("() => sessionStorage.getItem('thermodb.key')") is None
     assert "paid" not in page.locator("body").inner_text()
     console.shot(page, "signin-refused")
 
