@@ -2,6 +2,7 @@
 import { api } from "./api.js";
 import { clear, h, problem, spinner, table } from "./dom.js";
 import { editor } from "./editor.js";
+import { exportBar } from "./exporter.js";
 
 /** SQL with its bound parameters written in, so it can be read and run as it stands. */
 export function inlineParams(sql, params) {
@@ -38,21 +39,23 @@ export function statementsOf(explain) {
   return out;
 }
 
-function resultBlock(res) {
+function resultBlock(res, source) {
   return h(
     "div",
     { class: "rerun-result" },
     h("p", { class: "muted" }, `${res.rows.length} row${res.rows.length === 1 ? "" : "s"}${res.truncated ? " (cut short by the server's row cap)" : ""}`),
     table(res.columns, res.rows.slice(0, 200), { caption: "Result of the edited query" }),
+    source ? exportBar(source, "query") : null,
   );
 }
 
-function runner(label, run) {
+function runner(label, run, source) {
   const out = h("div", { class: "rerun", "aria-live": "polite" });
   const go = async () => {
     clear(out, spinner("Running…"));
     try {
-      clear(out, resultBlock(await run()));
+      const res = await run();
+      clear(out, resultBlock(res, source && source()));
     } catch (err) {
       clear(out, problem(err));
     }
@@ -83,14 +86,22 @@ export function readingBlock(answer, { onSpecResult } = {}) {
     built = true;
     const parts = [];
     if (answer.spec) {
-      const r = runner("Run this QuerySpec", () => api("/v1/query", { body: JSON.parse(specEditor.value) }));
+      const r = runner(
+        "Run this QuerySpec",
+        () => api("/v1/query", { body: JSON.parse(specEditor.value) }),
+        () => { const spec = JSON.parse(specEditor.value); return () => ({ spec }); },
+      );
       const specEditor = editor(JSON.stringify(compactSpec(answer.spec), null, 2), { lang: "json", label: "QuerySpec (JSON)", onRun: r.go });
       parts.push(h("h3", null, "QuerySpec"), specEditor.node, h("div", { class: "row" }, r.button, h("span", { class: "muted" }, "Ctrl+Enter runs")), r.out);
       void onSpecResult;
     }
     statementsOf(explain).forEach((store, n) => {
       const sql = inlineParams(store.sql, store.params);
-      const r = runner("Run as SQL", () => api("/v1/sql", { body: { sql: ed.value } }));
+      const r = runner(
+        "Run as SQL",
+        () => api("/v1/sql", { body: { sql: ed.value } }),
+        () => { const sql = ed.value; return () => ({ sql }); },
+      );
       const ed = editor(sql, { lang: "sql", label: `SQL run on ${store.label}`, onRun: r.go });
       const stats = store.rows !== undefined ? ` · ${store.rows} rows${store.ms !== undefined ? ` in ${store.ms} ms` : ""}` : "";
       parts.push(
