@@ -10,8 +10,9 @@ import json
 import re
 
 import pyarrow.parquet as pq
-from gateway_env import Env
+from gateway_env import Env, make_env, security_config
 
+from thermodb.database import Database
 from thermodb.server.routes_console import CONSOLE_CSP
 
 SPEC = {"collection": "messages", "order": [{"field": "id"}]}
@@ -139,3 +140,11 @@ def test_key_lifecycle_and_audit(env: Env) -> None:
     report = env.client.get("/v1/audit/verify", headers=admin).json()
     assert report["ok"] is True and report["entries"] >= 2
     assert env.client.get("/v1/audit?limit=0", headers=admin).status_code == 422
+
+
+def test_no_auth_console_signs_in_as_local_admin(sqlite_db: Database) -> None:
+    env = make_env(sqlite_db, security_config(required=False))
+    with env.client:
+        assert env.client.get("/v1/console/config").json()["auth_required"] is False
+        me = env.client.get("/v1/console/whoami").json()
+        assert me["admin"] is True and me["via"] == "local"
