@@ -50,7 +50,8 @@ export function shapeOf({ columns, rows, spec }) {
     return { kind: "number", y: numbers };
   }
   if (!numbers.length) return { kind: "table" };
-  const bucket = bucketColumn(spec, columns) || (spec ? null : columns.find((_, i) => temporal[i]));
+  const bucketed = !spec || (spec.group_by || []).some((g) => g && g.bucket);
+  const bucket = bucketColumn(spec, columns) || (bucketed ? columns.find((_, i) => temporal[i]) : null);
   if (bucket && rows.length > 1) {
     const series = others.filter((c) => c !== bucket);
     if (series.length <= 1) return { kind: "line", x: bucket, y: numbers.slice(0, 1), series: series[0] || null };
