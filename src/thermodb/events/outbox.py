@@ -216,14 +216,22 @@ class Outbox:
         poll: float = 0.25,
         stop: Callable[[], bool] = lambda: False,
         batch: int = 1000,
+        consumer: str | None = None,
+        once: bool = False,
     ) -> Iterator[Event]:
-        """Events as they commit, from ``after`` on, until ``stop()`` says so."""
-        position = after
+        """Events as they commit, from ``after`` on, until ``stop()`` says so (``once``:
+        until there are no more). With ``consumer``, start at its cursor and move the
+        cursor past each batch once the caller has asked for the event after it."""
+        position = self.position(consumer) if consumer is not None else after
         while not stop():
             events = self.read(position, collection=collection, limit=batch)
             yield from events
             if events:
                 position = events[-1].id
+                if consumer is not None:
+                    self.commit(consumer, position)
+            elif once:
+                return
             else:
                 time.sleep(poll)
 
