@@ -42,6 +42,7 @@ COMMAND_MODULES = [
     "thermodb.cli.ask",
     "thermodb.cli.server",
     "thermodb.cli.events",
+    "thermodb.cli.lifecycle",
 ]
 """Modules that add commands to ``app`` when imported; add a line to add a topic."""
 
