@@ -180,3 +180,38 @@ def test_ids_become_visible_in_order_under_concurrent_writers(
     assert not errors
     assert seen == list(range(1, len(seen) + 1))
     assert len(seen) == 2 + writers * 15 * 10
+
+
+TRICKY = [
+    {"n": 1, "f": 0.1, "t": 'quote " back \\ slash', "b": True, "j": {"a": [1, None, "x"]}},
+    {"n": -(2**63), "f": 1 / 3, "t": "tab\tnl\ncontrol\x01 é ü 😀", "b": False, "j": [1.5]},
+    {"n": 2**63 - 1, "f": 1e300, "t": "", "j": {}, "ts": "2026-03-01T10:00:00.123456Z"},
+    {"f": 5e-324, "t": "'single'", "ts": "2026-03-01T10:00:00Z"},
+    {"f": 3, "n": None, 'odd key "x"': 1},
+    {"f": -0.5},
+]
+
+
+def test_the_engine_built_payloads_equal_the_python_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keyless batches on SQLite are turned into events by SQL; the result must not differ."""
+    from thermodb.events import outbox
+
+    def payloads(target: Path) -> list[object]:
+        db = thermodb.open(target)
+        try:
+            db.ingest(TRICKY, collection="odd")
+            return [
+                (e.op, e.schema_version, e.payload) for e in db.events.read() if e.op != "schema"
+            ]
+        finally:
+            db.close()
+
+    fast = payloads(tmp_path / "fast")
+    monkeypatch.setattr(outbox, "_APPENDED", {})
+    slow = payloads(tmp_path / "slow")
+    assert fast == slow
+    assert fast[1][2]["f"] == 1 / 3 and fast[3][2]["f"] == 5e-324
+    assert fast[1][2]["t"] == TRICKY[1]["t"] and fast[0][2]["j"] == {"a": [1, None, "x"]}
+    assert fast[4][2] == {"f": 3.0, 'odd key "x"': 1}

@@ -18,6 +18,7 @@ from thermodb.config import Settings
 from thermodb.database import Database
 from thermodb.errors import ConfigError, StorageError
 from thermodb.lifecycle import restore_backup, take_backup, verify_backup
+from thermodb.lifecycle.destination import Destination
 from thermodb.lifecycle.manifest import read_manifest
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
@@ -156,7 +157,7 @@ def test_restore_refuses_a_store_that_holds_data(sqlite_db: Database, tmp_path: 
     take_backup(sqlite_db, dest)
     with pytest.raises(ConfigError, match="not empty"):
         restore_backup(dest, sqlite_db.target)
-    assert read_manifest(dest).collections["users"]["rows"] == 40
+    assert read_manifest(Destination(dest)).collections["users"]["rows"] == 40
 
 
 def test_a_backup_during_steady_ingest_holds_exactly_what_had_committed(

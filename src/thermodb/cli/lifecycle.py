@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -47,14 +46,18 @@ def _bars(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
 @app.command("backup")
 def backup(
     first: Annotated[
-        str, typer.Argument(metavar="[verify|list] DEST", help="Backup folder (or an action).")
+        str,
+        typer.Argument(
+            metavar="[verify|list] DEST", help="Backup folder or s3://BUCKET/PREFIX (or an action)."
+        ),
     ],
     dest: Annotated[str | None, typer.Argument(show_default=False, hidden=True)] = None,
     backup_id: IdOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Back the database up into the folder DEST while writes continue; `backup verify DEST`
-    restores the newest backup into a scratch store and checks it; `backup list DEST`.
+    """Back the database up into DEST (a folder or s3://BUCKET/PREFIX) while writes go on;
+    `backup verify DEST` restores the newest backup into a scratch store and checks it;
+    `backup list DEST` shows the backups there.
 
     A backup is a consistent snapshot of the operational store plus the cold segments it
     references (copied once per DEST) and a manifest of SHA-256 checksums, row counts and
@@ -68,14 +71,14 @@ def backup(
             raise ConfigError(f"unexpected argument {dest!r}", hint="thermodb backup [verify] DEST")
     with handled():
         if action == "list":
-            _list(Path(folder), fmt)
+            _list(folder, fmt)
         elif action == "verify":
-            _verify(Path(folder), backup_id, fmt)
+            _verify(folder, backup_id, fmt)
         else:
-            _backup(Path(folder), fmt)
+            _backup(folder, fmt)
 
 
-def _backup(folder: Path, fmt: OutputFormat) -> None:
+def _backup(folder: str, fmt: OutputFormat) -> None:
     from thermodb.lifecycle import take_backup
 
     with _bars(fmt is OutputFormat.table) as progress:
@@ -95,11 +98,13 @@ def _backup(folder: Path, fmt: OutputFormat) -> None:
     )
 
 
-def _verify(folder: Path, backup_id: str | None, fmt: OutputFormat) -> None:
+def _verify(folder: str, backup_id: str | None, fmt: OutputFormat) -> None:
+    from thermodb.config import load_settings
     from thermodb.lifecycle import verify_backup
 
+    settings = load_settings(state.data)  # its [s3] section reaches an S3 destination
     with _bars(fmt is OutputFormat.table) as progress:
-        report = verify_backup(folder, backup_id=backup_id, progress=progress)
+        report = verify_backup(folder, backup_id=backup_id, progress=progress, settings=settings)
     if fmt is OutputFormat.json:
         emit_json(report.to_dict())
     elif report.ok:
@@ -116,12 +121,17 @@ def _verify(folder: Path, backup_id: str | None, fmt: OutputFormat) -> None:
         raise typer.Exit(7)
 
 
-def _list(folder: Path, fmt: OutputFormat) -> None:
+def _list(folder: str, fmt: OutputFormat) -> None:
+    from thermodb.config import load_settings
+    from thermodb.lifecycle.destination import Destination
     from thermodb.lifecycle.manifest import read_manifest
 
+    dest = Destination(folder, load_settings(state.data))
     rows = []
-    for path in sorted(folder.glob("*/manifest.json")):
-        m = read_manifest(folder, path.parent.name)
+    for name in dest.folders():
+        if dest.size(f"{name}/manifest.json") is None:
+            continue  # segments/, or a backup that did not finish
+        m = read_manifest(dest, name)
         records = sum(c["rows"] for c in m.collections.values())
         rows.append([m.id, m.created_at, m.source.get("engine"), records, len(m.segments)])
     emit_table(["id", "created", "engine", "records", "segments"], rows, fmt, title="backups")
@@ -129,7 +139,7 @@ def _list(folder: Path, fmt: OutputFormat) -> None:
 
 @app.command("restore")
 def restore(
-    dest: Annotated[str, typer.Argument(help="Backup folder to restore from.")],
+    dest: Annotated[str, typer.Argument(help="Backup folder (or s3://BUCKET/PREFIX).")],
     backup_id: IdOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
@@ -138,7 +148,7 @@ def restore(
     from thermodb.lifecycle import restore_backup
 
     with handled(), _bars(fmt is OutputFormat.table) as progress:
-        report = restore_backup(Path(dest), state.data, backup_id=backup_id, progress=progress)
+        report = restore_backup(dest, state.data, backup_id=backup_id, progress=progress)
     if fmt is OutputFormat.json:
         emit_json(report.to_dict())
         return

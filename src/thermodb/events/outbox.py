@@ -18,8 +18,9 @@ from sqlalchemy.engine import Connection
 
 from thermodb.catalog.model import Collection
 from thermodb.catalog.types import FieldType
-from thermodb.errors import InputError
+from thermodb.errors import InputError, StorageError
 from thermodb.events.model import Event
+from thermodb.events.sqlite_copy import appended_events_sql, last_row_id
 from thermodb.events.tables import (
     HEAD,
     create_tables,
@@ -73,20 +74,54 @@ class Outbox:
             return
         entries = self._schema_entries(conn, coll)
         shape = self._shape(coll, columns)
+        if shape.key_index is None and shape.appended_sql is not None:
+            self._write_appended(conn, coll, shape.appended_sql, entries, len(rows))
+            return
         name, version, limit = coll.name, coll.schema_version, self.inline_bytes
         payloads = shape.payloads(rows)
+        first = self._allocate(conn, len(entries) + len(payloads))
+        at = self._now()
+        out = [(first + i, at, *entry) for i, entry in enumerate(entries)]
+        first += len(entries)
         k = shape.key_index
         if k is None:
-            entries += [(name, None, "insert", version, p, None) for p in payloads]
+            out += [
+                (i, at, name, None, "insert", version, p, None)
+                for i, p in enumerate(payloads, start=first)
+            ]
         else:
             dumps = orjson.dumps
-            for row, payload in zip(rows, payloads, strict=True):
+            for i, (row, payload) in enumerate(zip(rows, payloads, strict=True), start=first):
                 key = dumps(row[k], option=_DUMPS_OPTIONS).decode()
                 if len(payload) > limit:
-                    entries.append((name, key, "upsert", version, None, _ref(name, row[k])))
+                    out.append((i, at, name, key, "upsert", version, None, _ref(name, row[k])))
                 else:
-                    entries.append((name, key, "upsert", version, payload, None))
-        self._append(conn, entries)
+                    out.append((i, at, name, key, "upsert", version, payload, None))
+        self.store.ops.insert_rows(conn, self.store, events_table.name, COLUMNS, out, None)
+
+    def _write_appended(
+        self, conn: Connection, coll: Collection, sql: str, entries: list[_Entry], count: int
+    ) -> None:
+        """The engine builds the events of ``count`` appended rows (the last row ids)."""
+        first = self._allocate(conn, len(entries) + count)
+        at = self._now()
+        if entries:
+            out = [(first + i, at, *entry) for i, entry in enumerate(entries)]
+            self.store.ops.insert_rows(conn, self.store, events_table.name, COLUMNS, out, None)
+        after = last_row_id(conn, self.store, coll) - count
+        params = {
+            "offset": first + len(entries) - (after + 1),
+            "at": at,
+            "collection": coll.name,
+            "version": coll.schema_version,
+            "after": after,
+        }
+        written = conn.exec_driver_sql(sql, params).rowcount
+        if written != count:  # the rows were not the last ones: refuse rather than guess
+            raise StorageError(
+                f"the change stream found {written} new rows in {coll.name!r}, not {count}",
+                hint="nothing was written; retry the ingest",
+            )
 
     def on_delete(self, conn: Connection, coll: Collection, key: Any) -> None:
         """The record with ``key`` was deleted (from whichever tier held it)."""
@@ -153,23 +188,28 @@ class Outbox:
         return entries
 
     def _append(self, conn: Connection, entries: list[_Entry]) -> None:
-        """Give the entries the next ids (locking the head row until commit) and write them."""
+        """Give the entries the next ids and write them."""
         if not entries or not self.enabled:
             return
+        first, at = self._allocate(conn, len(entries)), self._now()
+        rows = [(first + i, at, *entry) for i, entry in enumerate(entries)]
+        self.store.ops.insert_rows(conn, self.store, events_table.name, COLUMNS, rows, None)
+
+    @staticmethod
+    def _allocate(conn: Connection, count: int) -> int:
+        """The first of ``count`` new ids (the head row stays locked until commit)."""
         conn.execute(
             head_table.update()
             .where(head_table.c.name == HEAD)
-            .values(last_id=head_table.c.last_id + len(entries))
+            .values(last_id=head_table.c.last_id + count)
         )
-        last = int(
-            conn.execute(
-                sa.select(head_table.c.last_id).where(head_table.c.name == HEAD)
-            ).scalar_one()
-        )
-        at = self.clock().isoformat(timespec="microseconds").replace("+00:00", "Z")
-        first = last - len(entries) + 1
-        rows = [(first + i, at, *entry) for i, entry in enumerate(entries)]
-        self.store.ops.insert_rows(conn, self.store, events_table.name, COLUMNS, rows, None)
+        last = conn.execute(
+            sa.select(head_table.c.last_id).where(head_table.c.name == HEAD)
+        ).scalar_one()
+        return int(last) - count + 1
+
+    def _now(self) -> str:
+        return self.clock().isoformat(timespec="microseconds").replace("+00:00", "Z")
 
     def _shape(self, coll: Collection, columns: Sequence[str]) -> _Shape:
         cache_key = (coll.name, coll.schema_version, coll.created_at, tuple(columns))
@@ -177,7 +217,7 @@ class Outbox:
         if shape is None:
             if len(self._shapes) > 256:
                 self._shapes.clear()
-            shape = self._shapes[cache_key] = _Shape(coll, columns)
+            shape = self._shapes[cache_key] = _Shape(self.store, coll, columns)
         return shape
 
     # -- the read side --------------------------------------------------------------------
@@ -279,20 +319,25 @@ class Outbox:
         return int(result.rowcount or 0)
 
 
+_PLAIN, _JSON, _BOOL = 0, 1, 2
+_APPENDED = {"sqlite": appended_events_sql}
+"""Engines that build the events of appended (keyless) rows themselves, by engine name."""
+
+
 class _Shape:
     """How one collection's storage rows (at one schema version) become JSON payloads."""
 
-    def __init__(self, coll: Collection, columns: Sequence[str]) -> None:
+    def __init__(self, store: OperationalStore, coll: Collection, columns: Sequence[str]) -> None:
         by_column = {f.column: f for f in coll.top_fields() if f.column}
         fields = [by_column.get(c) for c in columns]
         self.paths = [f.path if f is not None else c for f, c in zip(fields, columns, strict=True)]
-        self.json_indexes = [
-            i for i, f in enumerate(fields) if f is not None and f.type is FieldType.JSON
-        ]
-        self.bool_indexes = [
-            i for i, f in enumerate(fields) if f is not None and f.type is FieldType.BOOL
-        ]
+        special = {FieldType.JSON: _JSON, FieldType.BOOL: _BOOL}
+        self.kinds = [special.get(f.type, _PLAIN) if f is not None else _PLAIN for f in fields]
+        self.kinds_used = any(k != _PLAIN for k in self.kinds)
         key = coll.fields.get(coll.key_field or "")
+        fast = _APPENDED.get(store.ops.capabilities.name)
+        self.appended_sql = fast(store, coll, columns) if fast is not None else None
+        """SQL that writes the events of appended rows in the engine (None: Python builds)."""
         self.key_index = (
             list(columns).index(key.column)
             if key is not None and key.column is not None and key.column in columns
@@ -300,8 +345,10 @@ class _Shape:
         )
 
     def payloads(self, rows: Sequence[Sequence[Any]]) -> list[str]:
+        """Each row as a JSON object of its non-null fields (JSON columns embedded as they
+        are stored, booleans as booleans), in one pass per row."""
         dumps, paths, options = orjson.dumps, self.paths, _DUMPS_OPTIONS
-        if not self.json_indexes and not self.bool_indexes:
+        if not self.kinds_used:
             return [
                 dumps(
                     {p: v for p, v in zip(paths, row, strict=True) if v is not None},
@@ -309,23 +356,18 @@ class _Shape:
                 ).decode()
                 for row in rows
             ]
-        fragment = orjson.Fragment
-        out = []
-        for row in rows:
-            values = list(row)
-            for i in self.json_indexes:
-                if values[i] is not None:
-                    values[i] = fragment(values[i])
-            for i in self.bool_indexes:
-                if values[i] is not None:
-                    values[i] = bool(values[i])
-            out.append(
-                dumps(
-                    {p: v for p, v in zip(paths, values, strict=True) if v is not None},
-                    option=options,
-                ).decode()
-            )
-        return out
+        fragment, kinds = orjson.Fragment, self.kinds
+        return [
+            dumps(
+                {
+                    p: v if k == _PLAIN else fragment(v) if k == _JSON else bool(v)
+                    for p, k, v in zip(paths, kinds, row, strict=True)
+                    if v is not None
+                },
+                option=options,
+            ).decode()
+            for row in rows
+        ]
 
 
 def _schema_payload(coll: Collection, note: str, change: dict[str, Any] | None = None) -> str:

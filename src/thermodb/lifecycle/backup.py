@@ -10,7 +10,7 @@ after the snapshot may already be gone from the cold store: then a new snapshot 
 from __future__ import annotations
 
 import hashlib
-import os
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from thermodb.errors import StorageError
+from thermodb.config import Settings
+from thermodb.errors import StorageError, ThermoError
+from thermodb.lifecycle.destination import Destination
 from thermodb.lifecycle.engines import engine_for, open_snapshot
 from thermodb.lifecycle.manifest import (
     LATEST,
@@ -31,7 +33,6 @@ from thermodb.lifecycle.manifest import (
     Manifest,
     file_sha256,
     read_manifest,
-    write_atomic,
 )
 from thermodb.lifecycle.summary import collection_summaries, load_collections
 from thermodb.tiers.segments import SegmentCatalog
@@ -76,55 +77,64 @@ def _no_progress(step: str, done: int, total: int) -> None:
     return None
 
 
-def take_backup(db: Database, dest: str | Path, progress: Progress | None = None) -> BackupReport:
-    """Back ``db`` up into the folder ``dest`` (created if needed) while writes continue."""
+def take_backup(
+    db: Database,
+    dest: str | Path,
+    progress: Progress | None = None,
+    *,
+    settings: Settings | None = None,
+) -> BackupReport:
+    """Back ``db`` up into ``dest`` (a folder, created if needed, or ``s3://BUCKET/PREFIX``)
+    while writes continue. ``settings`` reach S3 (default: the database's)."""
     started = datetime.now(UTC)
     report_progress = progress or _no_progress
-    folder = Path(dest)
+    folder = Destination(dest, settings or db.settings)
     backup_id = f"{started:%Y%m%dT%H%M%S}Z-{uuid.uuid4().hex[:8]}"
-    work = folder / backup_id
-    try:
-        work.mkdir(parents=True)
-        (folder / SEGMENTS_DIR).mkdir(exist_ok=True)
-    except OSError as exc:
-        raise StorageError(f"cannot write the backup to {folder}: {exc.strerror}") from exc
     known = _known_segments(folder)
-    snapshot = work / (SNAPSHOT_FILE + ".partial")
     engine = engine_for(db.store)
     copied: dict[str, FileEntry] = {}
     tries = 0
-    while True:
-        tries += 1
-        report_progress("snapshot", 0, 1)
-        snapshot.unlink(missing_ok=True)
-        engine.snapshot(db.store, snapshot)
-        report_progress("snapshot", 1, 1)
-        snap = open_snapshot(snapshot)
-        try:
-            locations = [s.location for s in SegmentCatalog(snap).segments()]
-            missing = _copy_segments(db, folder, locations, known, copied, report_progress)
-            if missing and tries < SNAPSHOT_TRIES:
-                continue  # moved after the snapshot: take a newer one
-            if missing:
-                raise StorageError(
-                    f"cold segments kept moving during {tries} snapshots ({missing[0]} ...)",
-                    hint="run the backup again, or pause migrations while it runs",
+    with tempfile.TemporaryDirectory(prefix="thermodb-backup-") as tmp:
+        snapshot = Path(tmp) / SNAPSHOT_FILE
+        while True:
+            tries += 1
+            report_progress("snapshot", 0, 1)
+            snapshot.unlink(missing_ok=True)
+            engine.snapshot(db.store, snapshot)
+            report_progress("snapshot", 1, 1)
+            snap = open_snapshot(snapshot)
+            try:
+                locations = [s.location for s in SegmentCatalog(snap).segments()]
+                missing = _copy_segments(db, folder, locations, known, copied, report_progress)
+                if missing and tries < SNAPSHOT_TRIES:
+                    continue  # moved after the snapshot: take a newer one
+                if missing:
+                    raise StorageError(
+                        f"cold segments kept moving during {tries} snapshots ({missing[0]} ...)",
+                        hint="run the backup again, or pause migrations while it runs",
+                    )
+                report_progress("checksums", 0, 1)
+                summaries = collection_summaries(
+                    snap,
+                    load_collections(snap),
+                    lambda loc: pq.read_table(
+                        folder.full(f"{SEGMENTS_DIR}/{loc}"), filesystem=folder.fs
+                    ),
                 )
-            report_progress("checksums", 0, 1)
-            summaries = collection_summaries(
-                snap,
-                load_collections(snap),
-                lambda loc: pq.read_table(folder / SEGMENTS_DIR / loc),
-            )
-            last_event = _last_event_id(snap)
-            database_id = _database_id(snap)
-            report_progress("checksums", 1, 1)
-        finally:
-            snap.dispose()
-        break
-    final = work / SNAPSHOT_FILE
-    _fsync(snapshot)
-    snapshot.replace(final)
+                last_event = _last_event_id(snap)
+                database_id = _database_id(snap)
+                report_progress("checksums", 1, 1)
+            finally:
+                snap.dispose()
+            break
+        snapshot_entry = FileEntry(
+            path=f"{backup_id}/{SNAPSHOT_FILE}",
+            bytes=snapshot.stat().st_size,
+            sha256=file_sha256(snapshot),
+        )
+        report_progress("upload", 0, 1)
+        folder.upload(snapshot, snapshot_entry.path)
+        report_progress("upload", 1, 1)
     segments = [copied[loc] for loc in locations]
     manifest = Manifest(
         id=backup_id,
@@ -134,17 +144,13 @@ def take_backup(db: Database, dest: str | Path, progress: Progress | None = None
             "database_id": database_id,
             "thermodb": _version(),
         },
-        snapshot=FileEntry(
-            path=f"{backup_id}/{SNAPSHOT_FILE}",
-            bytes=final.stat().st_size,
-            sha256=file_sha256(final),
-        ),
+        snapshot=snapshot_entry,
         segments=segments,
         collections=summaries,
         last_event_id=last_event,
     )
-    write_atomic(work / "manifest.json", manifest.model_dump_json(indent=2).encode())
-    write_atomic(folder / LATEST, backup_id.encode())
+    folder.write(f"{backup_id}/manifest.json", manifest.model_dump_json(indent=2).encode())
+    folder.write(LATEST, backup_id.encode())
     report = BackupReport(backup_id, str(folder), manifest, snapshots=tries)
     report.segments_copied = sum(1 for s in segments if s.copied)
     report.segments_reused = len(segments) - report.segments_copied
@@ -155,7 +161,7 @@ def take_backup(db: Database, dest: str | Path, progress: Progress | None = None
 
 def _copy_segments(
     db: Database,
-    folder: Path,
+    folder: Destination,
     locations: list[str],
     known: dict[str, FileEntry],
     copied: dict[str, FileEntry],
@@ -169,9 +175,8 @@ def _copy_segments(
         if location in copied:
             continue
         path = f"{SEGMENTS_DIR}/{location}"
-        target = folder / path
         earlier = known.get(path)
-        if earlier is not None and target.is_file() and target.stat().st_size == earlier.bytes:
+        if earlier is not None and folder.size(path) == earlier.bytes:
             copied[location] = earlier.model_copy(update={"copied": False})
             continue
         try:
@@ -182,8 +187,7 @@ def _copy_segments(
             continue
         except OSError as exc:
             raise StorageError(f"cannot read cold segment {location}: {exc}") from exc
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, data)
+        folder.write(path, data)
         copied[location] = FileEntry(
             path=path, bytes=len(data), sha256=hashlib.sha256(data).hexdigest()
         )
@@ -191,11 +195,11 @@ def _copy_segments(
     return missing
 
 
-def _known_segments(folder: Path) -> dict[str, FileEntry]:
+def _known_segments(folder: Destination) -> dict[str, FileEntry]:
     """Segments earlier backups in this folder copied, with their checksums."""
     try:
         manifest = read_manifest(folder)
-    except Exception:  # no earlier backup, or one we cannot read: copy everything again
+    except ThermoError:  # no earlier backup, or one we cannot read: copy everything again
         return {}
     return {s.path: s for s in manifest.segments}
 
@@ -215,11 +219,6 @@ def _database_id(snap: Any) -> str | None:
             sa.select(settings_table.c.value).where(settings_table.c.key == "database_id")
         ).scalar_one_or_none()
     return None if found is None else str(found)
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb+") as f:
-        os.fsync(f.fileno())
 
 
 def _version() -> str:

@@ -10,15 +10,17 @@ DEST/segments/<location>       cold segments, shared by every backup (immutable,
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
 from thermodb.errors import NotFoundError, StorageError
 
-__all__ = ["FileEntry", "Manifest", "file_sha256", "read_manifest", "write_atomic"]
+if TYPE_CHECKING:
+    from thermodb.lifecycle.destination import Destination
+
+__all__ = ["FileEntry", "Manifest", "file_sha256", "read_manifest"]
 
 MANIFEST_FORMAT = 1
 SNAPSHOT_FILE = "operational.db"
@@ -59,28 +61,17 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write, fsync, rename: a reader sees the old file or the whole new one."""
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    partial.replace(path)
-
-
-def read_manifest(dest: Path, backup_id: str | None = None) -> Manifest:
+def read_manifest(dest: Destination, backup_id: str | None = None) -> Manifest:
     """The manifest of backup ``backup_id`` in ``dest`` (default: the newest)."""
     if backup_id is None:
-        latest = dest / LATEST
-        if not latest.is_file():
+        if dest.size(LATEST) is None:
             raise NotFoundError(f"no backup in {dest}", hint="take one with `thermodb backup DEST`")
-        backup_id = latest.read_text().strip()
-    path = dest / backup_id / "manifest.json"
-    if not path.is_file():
+        backup_id = dest.read(LATEST).decode().strip()
+    path = f"{backup_id}/manifest.json"
+    if dest.size(path) is None:
         raise NotFoundError(f"no backup {backup_id!r} in {dest}")
     try:
-        return Manifest.model_validate_json(path.read_bytes())
+        return Manifest.model_validate_json(dest.read(path))
     except ValueError as exc:
         raise StorageError(
             f"the manifest of backup {backup_id!r} is damaged: {str(exc).splitlines()[0]}"

@@ -22,11 +22,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from thermodb.catalog.store import collections_table, settings_table
-from thermodb.config import Settings, load_settings
+from thermodb.config import S3Settings, Settings, load_settings
 from thermodb.errors import ConfigError, StorageError
+from thermodb.lifecycle.destination import Destination, cold_settings
 from thermodb.lifecycle.engines import engine_for
 from thermodb.lifecycle.manifest import SEGMENTS_DIR, Manifest, file_sha256, read_manifest
 from thermodb.lifecycle.summary import collection_summaries
+from thermodb.storage.cold import open_cold
 from thermodb.storage.operational import OperationalStore, open_store
 
 __all__ = ["RestoreReport", "restore_backup", "verify_backup"]
@@ -61,18 +63,18 @@ def _no_progress(step: str, done: int, total: int) -> None:
     return None
 
 
-def check_files(dest: Path, manifest: Manifest, progress: Progress) -> list[str]:
+def check_files(dest: Destination, manifest: Manifest, progress: Progress) -> list[str]:
     """Every file of the backup against its size and SHA-256 in the manifest."""
     problems = []
     files = manifest.files()
     for done, entry in enumerate(files):
         progress("checking files", done, len(files))
-        path = dest / entry.path
-        if not path.is_file():
+        size = dest.size(entry.path)
+        if size is None:
             problems.append(f"{entry.path} is missing")
-        elif path.stat().st_size != entry.bytes:
-            problems.append(f"{entry.path} has {path.stat().st_size} bytes, not {entry.bytes}")
-        elif file_sha256(path) != entry.sha256:
+        elif size != entry.bytes:
+            problems.append(f"{entry.path} has {size} bytes, not {entry.bytes}")
+        elif dest.sha256(entry.path) != entry.sha256:
             problems.append(f"{entry.path} does not match its SHA-256 (damaged)")
     progress("checking files", len(files), len(files))
     return problems
@@ -89,7 +91,8 @@ def restore_backup(
     """Restore a backup (default: the newest in ``dest``) into the empty store ``target``."""
     started = datetime.now(UTC)
     report_progress = progress or _no_progress
-    folder = Path(dest)
+    settings = settings or load_settings(target)
+    folder = Destination(dest, settings)
     manifest = read_manifest(folder, backup_id)
     problems = check_files(folder, manifest, report_progress)
     if problems:
@@ -98,11 +101,15 @@ def restore_backup(
             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
             hint="restore an earlier backup (`thermodb backup verify` checks one)",
         )
-    settings = settings or load_settings(target)
     _open_empty(settings)  # thermodb's own tables, and a check that there is nothing else
     store = open_store(settings.operational_url)
     try:
-        engine_for(store).load(store, folder / manifest.snapshot.path, report_progress)
+        with tempfile.TemporaryDirectory(prefix="thermodb-restore-") as tmp:
+            snapshot = Path(tmp) / "operational.db"
+            folder.download(manifest.snapshot.path, snapshot)
+            if file_sha256(snapshot) != manifest.snapshot.sha256:
+                raise StorageError(f"{manifest.snapshot.path} changed while it was being read")
+            engine_for(store).load(store, snapshot, report_progress)
     finally:
         store.dispose()
     store = open_store(settings.operational_url)
@@ -121,12 +128,19 @@ def restore_backup(
 
 
 def verify_backup(
-    dest: str | Path, *, backup_id: str | None = None, progress: Progress | None = None
+    dest: str | Path,
+    *,
+    backup_id: str | None = None,
+    progress: Progress | None = None,
+    settings: Settings | None = None,
 ) -> RestoreReport:
-    """Check every file, restore into a scratch store, compare rows and checksums."""
+    """Check every file, restore into a scratch store, compare rows and checksums.
+
+    ``settings`` reach an S3 destination (its ``[s3]`` section); the scratch store is a
+    temporary SQLite directory whatever they say."""
     started = datetime.now(UTC)
     report_progress = progress or _no_progress
-    folder = Path(dest)
+    folder = Destination(dest, settings)
     manifest = read_manifest(folder, backup_id)
     report = RestoreReport(manifest.id, "scratch")
     report.problems = check_files(folder, manifest, report_progress)
@@ -136,11 +150,17 @@ def verify_backup(
     scratch = Path(tempfile.mkdtemp(prefix="thermodb-verify-"))
     try:
         data = scratch / "data"
-        settings = Settings(data_dir=str(data), cold=f"file://{scratch / 'cold'}")
-        restore_backup(folder, data, backup_id=manifest.id, settings=settings, progress=progress)
+        scratch_settings = Settings(
+            data_dir=str(data),
+            cold=f"file://{scratch / 'cold'}",
+            s3=settings.s3 if settings is not None else S3Settings(),
+        )
+        restore_backup(
+            dest, data, backup_id=manifest.id, settings=scratch_settings, progress=progress
+        )
         from thermodb.database import Database
 
-        with Database(str(data), settings) as db:
+        with Database(str(data), scratch_settings) as db:
             report_progress("comparing", 0, 1)
             found = collection_summaries(db.store, db.catalog.all(), db.thermal.cold.read)
             report_progress("comparing", 1, 1)
@@ -201,28 +221,17 @@ def _renew_database_id(store: OperationalStore) -> str:
 
 
 def _copy_segments(
-    folder: Path, manifest: Manifest, settings: Settings, database_id: str, progress: Progress
+    folder: Destination,
+    manifest: Manifest,
+    settings: Settings,
+    database_id: str,
+    progress: Progress,
 ) -> None:
-    import os
-
-    from thermodb.storage.cold import ColdSettings, open_cold
-
-    # the same cold settings as Tiers.from_settings
-
-    env = os.environ
-    cold = open_cold(
-        ColdSettings(
-            url=settings.cold_url,
-            endpoint=settings.s3.endpoint or env.get("AWS_ENDPOINT_URL"),
-            region=settings.s3.region or env.get("AWS_DEFAULT_REGION"),
-            access_key=settings.s3.access_key_id or env.get("AWS_ACCESS_KEY_ID"),
-            secret_key=settings.s3.secret_access_key or env.get("AWS_SECRET_ACCESS_KEY"),
-        )
-    ).scoped(database_id)
+    cold = open_cold(cold_settings(settings.cold_url, settings)).scoped(database_id)
     prefix = f"{SEGMENTS_DIR}/"
     for done, entry in enumerate(manifest.segments):
         progress("segments", done, len(manifest.segments))
-        data = (folder / entry.path).read_bytes()
+        data = folder.read(entry.path)
         if hashlib.sha256(data).hexdigest() != entry.sha256:
             raise StorageError(f"{entry.path} changed while it was being restored")
         location = entry.path.removeprefix(prefix)
