@@ -77,6 +77,10 @@ class Settings(_Section):
     security: dict[str, Any] = Field(default_factory=dict)
     """Row filters, masks, rate limits, audit signing: validated by
     :class:`thermodb.security.config.SecurityConfig` (see docs/security.md)."""
+    outbox: bool = True
+    """Write the change stream (THERMODB_OUTBOX=0 turns it off; docs/lifecycle.md)."""
+    events: str = "local"
+    """Where `thermodb events forward` sends by default: 'local', nats://... or redis://..."""
     query_timeout_s: float = 30.0
     max_rows: int = 100_000
 

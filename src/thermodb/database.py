@@ -17,6 +17,7 @@ from thermodb.catalog.model import Collection
 from thermodb.catalog.store import Catalog
 from thermodb.config import Settings, load_settings
 from thermodb.errors import NotFoundError
+from thermodb.events.outbox import Outbox
 from thermodb.ingest.pipeline import IngestOptions, Ingestor, IngestReport, Progress
 from thermodb.ingest.routing import Router
 from thermodb.query.planner import Planner, parse_spec
@@ -51,6 +52,9 @@ class Database:
 
         self.thermal = Tiers.from_settings(self.store, self.catalog, self.settings)
         self._ingestor.write_hooks.append(self.thermal.on_write)
+        self.events = Outbox(self.store, enabled=self.settings.outbox)  # docs/lifecycle.md
+        self._ingestor.write_hooks.append(self.events.on_write)
+        self.thermal.migrator.switch_hooks.append(self.events.on_move)
         self.thermal.recover()
         if self.settings.migrate_every:
             self.thermal.start(self.settings.migrate_every)
@@ -100,7 +104,10 @@ class Database:
         value = coerce_key(coll, key)
         with self.store.begin() as conn:
             warm = self.store.delete_keys(conn, coll, [value]) > 0
-            return self.thermal.on_delete(conn, coll, value) or warm
+            found = self.thermal.on_delete(conn, coll, value) or warm
+            if found:
+                self.events.on_delete(conn, coll, value)
+            return found
 
     def alter(
         self,
@@ -129,6 +136,7 @@ class Database:
 
         with self.store.begin() as conn:
             bump_version(conn, collection)
+            self.events.on_schema(conn, altered, "altered")
         return altered
 
     def drop(self, collection: str) -> None:
@@ -138,6 +146,7 @@ class Database:
             self.store.drop_table(conn, collection)
             self.catalog.remove(conn, collection)
             cold_files = self.thermal.on_drop(conn, collection)
+            self.events.on_drop(conn, collection)
         for location in cold_files:
             self.thermal.cold.delete(location)
 

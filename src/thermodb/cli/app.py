@@ -59,6 +59,8 @@ COMMAND_MODULES = [
     "thermodb.cli.tiers",
     "thermodb.cli.ask",
     "thermodb.cli.server",
+    "thermodb.cli.events",
+    "thermodb.cli.lifecycle",
 ]
 """Modules that add commands to ``app`` when imported; add a line to add a topic."""
 

@@ -20,6 +20,7 @@ from thermodb.server import (
     routes_console,
     routes_console_api,
     routes_data,
+    routes_events,
     routes_ops,
     routes_query,
 )
@@ -78,6 +79,7 @@ def create_app(
     app.include_router(routes_data.router)
     app.include_router(routes_query.router)
     app.include_router(routes_ops.router)
+    app.include_router(routes_events.router)  # the change stream (docs/lifecycle.md)
     app.include_router(routes_console_api.router)
     app.include_router(routes_console.router)
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
