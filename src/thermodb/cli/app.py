@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "thermodb.cli.query",
     "thermodb.cli.demo",
     "thermodb.cli.tiers",
+    "thermodb.cli.lakehouse",
     "thermodb.cli.ask",
     "thermodb.cli.server",
 ]
