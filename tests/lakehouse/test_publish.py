@@ -229,3 +229,53 @@ def db_lake_files(db: Database) -> list[str]:
 
     lake = Lake.beside(db.thermal.cold)
     return [lake.store.full(location) for location in lake.store.files()]
+
+
+def test_publish_on_s3_reads_back_through_the_s3_file_io(tmp_path: Path) -> None:
+    """The cold store on S3 (a moto server on loopback): segments referenced as s3:// URIs."""
+    moto_server = pytest.importorskip("moto.server")
+    import socket
+
+    import boto3
+
+    from thermodb.config import load_settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            region_name="us-east-1",
+        ).create_bucket(Bucket="lake")
+        settings = load_settings(
+            tmp_path / "data",
+            environ={
+                "THERMODB_COLD": "s3://lake/cold",
+                "THERMODB_S3__ENDPOINT": endpoint,
+                "THERMODB_S3__REGION": "us-east-1",
+                "THERMODB_S3__ACCESS_KEY_ID": "testing",
+                "THERMODB_S3__SECRET_ACCESS_KEY": "testing",
+            },
+        )
+        with Database(tmp_path / "data", settings) as db:
+            db.ingest(events(48), collection="logs")
+            all_cold(db)
+            db.delete("logs", 5)
+            report = publish(db, "logs")
+            assert report.changed and report.referenced == 1 and len(report.copied) == 1
+            files = data_files(db, "logs")
+            assert all(f.startswith("s3://lake/cold/") for f in files), files
+            assert any("/_lakehouse/" in f for f in files)
+            table = load_table(db, "logs").scan().to_arrow()
+            assert table.num_rows == 47 == db.count("logs")
+            assert sorted(table.column("id").to_pylist()) == [i for i in range(48) if i != 5]
+            assert not publish(db, "logs").changed
+    finally:
+        server.stop()
