@@ -162,7 +162,10 @@ def test_a_failed_publish_leaves_the_previous_snapshot(sqlite_lake_db: Database)
     assert done.changed and done.generation
     assert load_table(db, "logs").scan().to_arrow().num_rows == 71
     assert same_answers(db, "logs")[0] == 71
-    # what the crashed attempts left (staging tables, unnamed copies) is gone
+    # a crashed attempt's staging table is left alone while it could still be running...
+    assert len(_tables(db)) == 2
+    # ...and forgotten once it is old; copies the table does not name are gone
+    assert not publish(db, "logs", now=datetime.now(UTC) + timedelta(hours=1)).changed
     assert [n for _, n in _tables(db)] == ["logs"]
     copies = [f for f in db_lake_files(db) if "/data/" in f]
     named = {f.removeprefix("file://") for f in data_files(db, "logs")}

@@ -46,6 +46,8 @@ __all__ = ["PublishReport", "publish", "publish_all"]
 
 STAGING = "__publishing_"
 """Table names under which a new generation is built before it is swapped in."""
+STAGING_ABANDONED = timedelta(minutes=30)
+"""A staging table this old belongs to a publish that crashed (none runs that long)."""
 RETAIN = timedelta(hours=1)
 """Snapshots younger than this stay readable (and their copies kept) for running readers."""
 NAME_MAPPING = "schema.name-mapping.default"
@@ -123,11 +125,12 @@ def publish(
     lake = Lake.beside(db.thermal.cold)
     catalog = open_catalog(db)
     step = checkpoint or (lambda _step: None)
+    moment = now or datetime.now(UTC)
     try:
         for attempt in range(COMMIT_TRIES):
             report = PublishReport(collection=collection, table=f"{NAMESPACE}.{collection}")
             try:
-                _publish_once(db, coll, lake, catalog, report, step)
+                _publish_once(db, coll, lake, catalog, report, step, moment)
                 break
             except _Conflict:
                 if attempt == COMMIT_TRIES - 1:
@@ -137,7 +140,7 @@ def publish(
                     ) from None
         if report.changed:
             table = catalog.load_table(table_identifier(collection))
-            report.copies_removed = _clean(table, lake, collection, now or datetime.now(UTC))
+            report.copies_removed = _clean(table, lake, collection, moment)
     finally:
         catalog.engine.dispose()
     report.seconds = round(time.monotonic() - started, 3)
@@ -155,6 +158,7 @@ def _publish_once(
     catalog: SqlCatalog,
     report: PublishReport,
     step: Callable[[str], None],
+    now: datetime,
 ) -> None:
     from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
 
@@ -167,7 +171,7 @@ def _publish_once(
         for seg, _, hidden in plan.copies.values()
     ]
     identifier = table_identifier(coll.name)
-    _drop_staging(catalog, coll.name)
+    _drop_staging(catalog, coll.name, now)
     try:
         table: Table | None = catalog.load_table(identifier)
     except NoSuchTableError:
@@ -265,7 +269,7 @@ def _new_generation(
 ) -> None:
     """Build the whole table under a staging name, then swap it in with one UPDATE."""
     generation = uuid.uuid4().hex[:12]
-    staging = (NAMESPACE, f"{coll.name}{STAGING}{generation}")
+    staging = (NAMESPACE, f"{coll.name}{STAGING}{int(time.time())}_{generation}")
     schema = iceberg_schema(plan.columns, None)
     _write_copies(plan, set(plan.copies), lake, db, coll)
     step("copies-written")
@@ -300,7 +304,9 @@ def _swap(catalog: SqlCatalog, name: str, staging: str, expected: str | None) ->
     with catalog.engine.begin() as conn:
         staged = conn.execute(
             sa.select(rows.c.metadata_location).where(where, rows.c.table_name == staging)
-        ).scalar_one()
+        ).scalar_one_or_none()
+        if staged is None:
+            raise CommitFailedException(f"the staged table {staging} is gone")
         if expected is None:
             conn.execute(
                 rows.update()
@@ -318,12 +324,19 @@ def _swap(catalog: SqlCatalog, name: str, staging: str, expected: str | None) ->
         conn.execute(rows.delete().where(where, rows.c.table_name == staging))
 
 
-def _drop_staging(catalog: SqlCatalog, name: str) -> None:
-    """Forget tables a crashed publish left under staging names (their files are unnamed)."""
+def _drop_staging(catalog: SqlCatalog, name: str, now: datetime) -> None:
+    """Forget tables crashed publishes left under staging names (their files are unnamed).
+
+    Only old ones: a younger staging table may be another publish's, about to be swapped in.
+    """
+    prefix = f"{name}{STAGING}"
     for _, table_name in catalog.list_tables(NAMESPACE):
-        if table_name.startswith(f"{name}{STAGING}"):
-            with contextlib.suppress(Exception):
-                catalog.drop_table((NAMESPACE, table_name))
+        started = table_name.removeprefix(prefix).partition("_")[0]
+        if table_name.startswith(prefix) and started.isdigit():
+            age = now - datetime.fromtimestamp(int(started), UTC)
+            if age > STAGING_ABANDONED:
+                with contextlib.suppress(Exception):
+                    catalog.drop_table((NAMESPACE, table_name))
 
 
 def _set_name_mapping(tx: Transaction) -> None:
