@@ -345,16 +345,54 @@ def _set_name_mapping(tx: Transaction) -> None:
 
 
 def _replace_files(tx: Transaction, add: list[str], remove: list[DataFile]) -> None:
-    from pyiceberg.io.pyarrow import parquet_file_to_data_file
-
     if not add and not remove:
         return
     io = tx._table.io
+    metadata = tx.table_metadata  # computed once: each access replays the staged updates
+    checked: set[str] = set()
+    data_files = [_data_file(io, metadata, uri, checked) for uri in add]
     with tx.update_snapshot().overwrite() as overwrite:
         for data_file in remove:
             overwrite.delete_data_file(data_file)
-        for uri in add:
-            overwrite.append_data_file(parquet_file_to_data_file(io, tx.table_metadata, uri))
+        for data_file in data_files:
+            overwrite.append_data_file(data_file)
+
+
+def _data_file(io: Any, metadata: Any, uri: str, checked: set[str]) -> DataFile:
+    """pyiceberg's ``parquet_file_to_data_file``: footer statistics of one file, by
+    reference; the schema check is skipped for a Parquet schema already checked."""
+    import pyarrow.parquet as pq
+    from pyiceberg.io import pyarrow as piopa
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+
+    input_file = io.new_input(uri)
+    with input_file.open() as stream:
+        parquet = pq.read_metadata(stream)
+    schema = metadata.schema()
+    arrow_schema = parquet.schema.to_arrow_schema()
+    key = arrow_schema.to_string()
+    if key not in checked:
+        piopa._check_pyarrow_schema_compatible(
+            schema, arrow_schema, format_version=metadata.format_version
+        )
+        checked.add(key)
+    statistics = piopa.data_file_statistics_from_parquet_metadata(
+        parquet_metadata=parquet,
+        stats_columns=piopa.compute_statistics_plan(schema, metadata.properties),
+        parquet_column_mapping=piopa.parquet_path_to_id_mapping(schema),
+    )
+    return DataFile.from_args(
+        content=DataFileContent.DATA,
+        file_path=uri,
+        file_format=FileFormat.PARQUET,
+        partition=statistics.partition(metadata.spec(), schema),
+        file_size_in_bytes=len(input_file),
+        sort_order_id=None,
+        spec_id=metadata.default_spec_id,
+        equality_ids=None,
+        key_metadata=None,
+        **statistics.to_serialized_dict(),
+    )
 
 
 def _data_files(table: Table) -> dict[str, DataFile]:
