@@ -205,3 +205,34 @@ def test_three_processes_kill_and_pause_the_leader(pg_url: str, store: Operation
     assert all(r.at <= lease.acquired_at for r in rows if r.token < lease.token)
     holders = {t: {r.holder for r in group} for t, group in by_token.items()}
     assert all(len(h) == 1 for h in holders.values()) and len(set().union(*holders.values())) == 3
+
+
+def test_leadership_thread_keeps_and_hands_over_the_lease(store: OperationalStore) -> None:
+    from thermodb.cluster import Leadership
+
+    changes: list[tuple[str, int | None]] = []
+    ttl = timedelta(seconds=0.9)
+    a = Leadership(
+        LeaderLease(store.engine, holder="a", ttl=ttl),
+        on_change=lambda lease: changes.append(("a", lease.token if lease else None)),
+    )
+    b = Leadership(
+        LeaderLease(store.engine, holder="b", ttl=ttl),
+        on_change=lambda lease: changes.append(("b", lease.token if lease else None)),
+    )
+    a.start()
+    try:
+        wait_for(lambda: a.token is not None, 10)
+        b.start()
+        time.sleep(2 * ttl.total_seconds())  # a renews throughout: b never gets in
+        assert a.token == 1 and b.token is None
+        a.stop()  # releases at once: b need not wait for the lease to lapse
+        assert a.token is None
+        handover = wait_for(lambda: b.token is not None, 10)
+        assert b.token == 2 and handover < ttl.total_seconds()
+        with store.engine.begin() as conn:
+            check_fence(conn, 2)
+    finally:
+        a.stop()
+        b.stop()
+    assert changes == [("a", 1), ("a", None), ("b", 2), ("b", None)]
