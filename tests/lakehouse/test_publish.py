@@ -181,6 +181,9 @@ def test_publish_all_and_unknown_collections(sqlite_lake_db: Database) -> None:
     assert [r.collection for r in publish_all(db)] == ["logs"]
     with pytest.raises(NotFoundError):
         publish(db, "nope")
+    db.drop("logs")  # a dropped collection's table leaves the catalog too
+    assert [(r.collection, r.dropped) for r in publish_all(db)] == [("logs", True)]
+    assert _tables(db) == [] and publish_all(db) == []
 
 
 def test_cli_publishes(

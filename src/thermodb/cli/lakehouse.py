@@ -6,13 +6,16 @@ the command runs.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from thermodb.cli.app import handled, state
 from thermodb.cli.output import OutputFormat, console, emit_json, emit_table
 from thermodb.cli.tiers import FormatOption, tiers_app
+
+if TYPE_CHECKING:
+    from thermodb.lakehouse import PublishReport
 
 
 @tiers_app.command("publish")
@@ -37,7 +40,7 @@ def publish(
             [
                 [
                     r.table,
-                    "new generation" if r.generation else ("yes" if r.changed else "no"),
+                    _change(r),
                     r.segments,
                     r.rows,
                     r.referenced,
@@ -55,3 +58,11 @@ def publish(
             for copy in r.copied:
                 reasons = "; ".join(copy["reasons"])
                 console.print(f"{r.table}: {copy['segment']} copied ({reasons})", highlight=False)
+
+
+def _change(report: PublishReport) -> str:
+    if report.dropped:
+        return "dropped (collection gone)"
+    if report.generation:
+        return "new generation"
+    return "yes" if report.changed else "no"

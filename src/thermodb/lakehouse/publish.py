@@ -63,6 +63,8 @@ class PublishReport:
     changed: bool = False
     generation: bool = False
     """True when a new table generation was swapped in (new table, or a widened column)."""
+    dropped: bool = False
+    """True when the collection is gone and its table was dropped from the catalog."""
     snapshot_id: int | None = None
     metadata_location: str | None = None
     segments: int = 0
@@ -92,19 +94,29 @@ class _Plan:
 
 
 def publish_all(db: LakeSource, **options: Any) -> list[PublishReport]:
-    """Publish every collection that has ever had a cold segment or a published table."""
+    """Publish every collection with cold segments or a published table.
+
+    The table of a collection that no longer exists is dropped from the catalog (its
+    segments went with the collection); its report says ``dropped``.
+    """
     db.catalog.refresh()
-    names = sorted({s.collection for s in db.thermal.segments.segments()})
+    names = {s.collection for s in db.thermal.segments.segments()}
     catalog = open_catalog(db)
+    dropped: list[PublishReport] = []
     try:
-        names = sorted({*names, *(n for _, n in catalog.list_tables(NAMESPACE))} - {""})
+        for _, name in catalog.list_tables(NAMESPACE):
+            if STAGING in name:
+                continue
+            if db.catalog.find(name) is None:
+                catalog.drop_table(table_identifier(name))
+                dropped.append(
+                    PublishReport(name, f"{NAMESPACE}.{name}", changed=True, dropped=True)
+                )
+            else:
+                names.add(name)
     finally:
         catalog.engine.dispose()
-    return [
-        publish(db, name, **options)
-        for name in names
-        if STAGING not in name and db.catalog.find(name) is not None
-    ]
+    return [*(publish(db, name, **options) for name in sorted(names)), *dropped]
 
 
 def publish(
