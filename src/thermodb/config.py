@@ -66,6 +66,9 @@ class Settings(_Section):
     cache_bytes: int = 64 * 1024 * 1024
     migrate_every: float | None = None
     """Seconds between background migration passes (THERMODB_MIGRATE_EVERY); None: off."""
+    segment_rows: int | None = None
+    """Default target rows per cold segment for policies that set none
+    (THERMODB_SEGMENT_ROWS); None: the policy default."""
     s3: S3Settings = Field(default_factory=S3Settings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     security: dict[str, Any] = Field(default_factory=dict)

@@ -23,6 +23,7 @@ from thermodb.query.planner import Planner, parse_spec
 from thermodb.query.result import Result
 from thermodb.query.spec import QuerySpec
 from thermodb.records import coerce_key
+from thermodb.storage.deferred import DeferredWrites
 from thermodb.storage.operational import OperationalStore, open_store
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class Database:
         self.settings = settings or load_settings(target)
         self.store: OperationalStore = open_store(self.settings.operational_url)
         self.catalog = Catalog(self.store)
+        self.writes = DeferredWrites()
+        """Small writes after a read (conversation turns, NL examples), never waited on."""
         self.router = Router()
         self._ingestor = Ingestor(self.catalog, self.store, self.router)
         from thermodb.tiers.manager import Tiers
@@ -52,6 +55,7 @@ class Database:
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
+        self.writes.close()
         self.thermal.close()
         self.store.dispose()
 

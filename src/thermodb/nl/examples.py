@@ -10,34 +10,23 @@ import hashlib
 
 import sqlalchemy as sa
 
+from thermodb.catalog.tables import examples_table
 from thermodb.query.spec import QuerySpec
 from thermodb.storage.operational import OperationalStore
 
 __all__ = ["ExampleStore"]
 
-_meta = sa.MetaData()
-examples_table = sa.Table(
-    "thermo_nl_examples",
-    _meta,
-    sa.Column("digest", sa.String(64), primary_key=True),
-    sa.Column("question", sa.Text, nullable=False),
-    sa.Column("spec", sa.Text, nullable=False),
-)
-_READY: set[int] = set()
-
 
 class ExampleStore:
     def __init__(self, store: OperationalStore) -> None:
         self.store = store
-        if id(store) not in _READY:
-            with store.begin() as conn:
-                _meta.create_all(conn)
-            _READY.add(id(store))
 
-    def add(self, question: str, spec: QuerySpec) -> None:
+    def add(self, question: str, spec: QuerySpec, *, wait: bool = True) -> None:
+        """Keep an answered question (``wait=False``: StorageError at once if the store is
+        held by another writer, for the caller to retry later)."""
         digest = hashlib.sha256(question.strip().lower().encode()).hexdigest()
         t = examples_table
-        with self.store.begin() as conn:
+        with self.store.begin(wait=wait) as conn:
             exists = conn.execute(sa.select(t.c.digest).where(t.c.digest == digest)).first()
             if exists is None:
                 conn.execute(

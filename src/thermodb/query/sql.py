@@ -63,8 +63,6 @@ ROW_CAP = 10_000
 DEFAULT_TIMEOUT = 30.0
 """Seconds a SQL statement may run; callers may ask for less."""
 
-_SQLGLOT_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres"}
-
 _FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = tuple(
     cls
     for cls in (
@@ -196,12 +194,13 @@ def check_sql(
 ) -> CheckedSQL:
     """Parse and check ``text``; the SQL to run, or UnsafeSQLError / QueryError saying why.
 
-    ``text`` is written for the operational store's ``dialect``; ``target="duckdb"``
+    ``text`` is written for the operational store's ``dialect`` (sqlglot's name for it,
+    the backend's ``capabilities.sqlglot_dialect``); ``target="duckdb"``
     prints the checked statement for DuckDB instead (how it runs over cold data), with
     dotted paths extracted the DuckDB way. The check itself is the same either way.
     """
-    read = _SQLGLOT_DIALECT.get(dialect, dialect)
-    write = _SQLGLOT_DIALECT.get(target or dialect, target or dialect)
+    read = dialect
+    write = target or dialect
     if not text.strip():
         raise QueryError("the SQL is empty", hint="write one SELECT statement")
     try:
@@ -247,7 +246,8 @@ def run_sql(
     over the warm and the live cold rows (see run_sql_across_tiers); otherwise it runs on
     the operational store alone, as before.
     """
-    dialect = planner.store.dialect
+    capabilities = planner.store.backend.capabilities
+    dialect = capabilities.sqlglot_dialect
     collections = {c.name: c for c in planner.catalog.all()}
     checked = check_sql(text, collections, dialect)
     cap = ROW_CAP if max_rows is None else max(0, min(max_rows, ROW_CAP))
@@ -257,9 +257,9 @@ def run_sql(
 
         if has_cold(tiers, checked.collections):
             duck = check_sql(text, collections, dialect, target="duckdb")
-            return run_sql_across_tiers(tiers, planner, duck, cap, seconds)
+            return run_sql_across_tiers(tiers, planner, duck, cap, seconds, warm=checked)
     guard = None
-    if dialect == "sqlite":
+    if not capabilities.read_only_transactions:  # an authorizer is the backstop instead
         denied = _DENIED_FUNCTIONS | {"load_extension"}
         readable = checked.collections | checked.ctes | _TABLE_FUNCTIONS
         guard = SQLiteGuard(readable, frozenset(denied))
@@ -443,10 +443,10 @@ def _resolve(
     if len(candidates) != 1:
         return None
     alias, coll = candidates[0]
-    path = ".".join(parts)
-    field = coll.fields.get(path)
+    field = coll.resolve_segments(parts)
     if field is None:
         return None
+    path = field.path
     table = alias if (qualifier or len(scope) > 1) else None
     if field.column is not None:
         if field.column == path and qualifier is not None:
@@ -458,43 +458,13 @@ def _resolve(
     if top is None or top.column is None or top.type is not FieldType.JSON:
         return None
     source = exp.column(top.column, table=table, quoted=True)
-    return _json_leaf(source, parts[1:], field.type, dialect), path
+    return _json_leaf(source, list(field.segments[1:]), field.type, dialect), path
 
 
 def _json_leaf(source: exp.Expr, path: list[str], ftype: FieldType, dialect: str) -> exp.Expr:
-    if dialect == "duckdb":
-        return _duckdb_json_leaf(source, path, ftype)
-    if dialect == "postgresql":
-        args = [source, *(exp.Literal.string(p) for p in path)]
-        text = exp.Anonymous(this="jsonb_extract_path_text", expressions=args)
-        casts = {
-            FieldType.INT: "BIGINT",
-            FieldType.FLOAT: "DOUBLE PRECISION",
-            FieldType.BOOL: "BOOLEAN",
-            FieldType.TIMESTAMP: "TIMESTAMPTZ",
-        }
-        if ftype in casts:
-            return exp.Cast(this=text, to=exp.DataType.build(casts[ftype], dialect="postgres"))
-        return text
-    json_path = "$" + "".join('."' + p.replace('"', '""') + '"' for p in path)
-    return exp.Anonymous(this="json_extract", expressions=[source, exp.Literal.string(json_path)])
+    from thermodb.storage.backends.registry import backend_for_sqlglot
 
-
-def _duckdb_json_leaf(source: exp.Expr, path: list[str], ftype: FieldType) -> exp.Expr:
-    """A nested field in DuckDB, typed like the field (as SQLite's json_extract returns it)."""
-    json_path = exp.Literal.string("$" + "".join('."' + p.replace('"', '""') + '"' for p in path))
-    if ftype is FieldType.JSON:
-        return exp.Anonymous(this="json_extract", expressions=[source, json_path])
-    text = exp.Anonymous(this="json_extract_string", expressions=[source, json_path])
-    casts = {
-        FieldType.INT: "BIGINT",
-        FieldType.FLOAT: "DOUBLE",
-        FieldType.BOOL: "BOOLEAN",
-        FieldType.TIMESTAMP: "TIMESTAMPTZ",
-    }
-    if ftype in casts:
-        return exp.TryCast(this=text, to=exp.DataType.build(casts[ftype], dialect="duckdb"))
-    return text
+    return backend_for_sqlglot(dialect).sql_json_leaf(source, path, ftype)
 
 
 def _column_types(columns: list[str], used: list[Collection]) -> list[FieldType | None]:

@@ -447,7 +447,7 @@ class Gateway:
         return method  # type: ignore[no-any-return]
 
     def _sqlglot_dialect(self) -> str:
-        return "postgres" if self.db.store.dialect == "postgresql" else "sqlite"
+        return self.db.store.backend.capabilities.sqlglot_dialect
 
     def note_hit(self, collection: str) -> None:
         with self._hits_lock:
