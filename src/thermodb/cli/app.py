@@ -57,6 +57,7 @@ COMMAND_MODULES = [
     "thermodb.cli.query",
     "thermodb.cli.demo",
     "thermodb.cli.tiers",
+    "thermodb.cli.lakehouse",
     "thermodb.cli.ask",
     "thermodb.cli.server",
     "thermodb.cli.events",
