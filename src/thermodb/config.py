@@ -71,6 +71,9 @@ class Settings(_Section):
     security: dict[str, Any] = Field(default_factory=dict)
     """Row filters, masks, rate limits, audit signing: validated by
     :class:`thermodb.security.config.SecurityConfig` (see docs/security.md)."""
+    insights: dict[str, Any] = Field(default_factory=dict)
+    """Query log, index advisor, anomalies: validated by
+    :class:`thermodb.intelligence.settings.InsightsSettings` (see docs/insights.md)."""
     query_timeout_s: float = 30.0
     max_rows: int = 100_000
 
@@ -140,7 +143,7 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-_SECTIONS = frozenset({"s3", "llm", "security"})
+_SECTIONS = frozenset({"s3", "llm", "security", "insights"})
 
 
 def _deep_merge(into: dict[str, Any], new: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from thermodb.config import Settings, load_settings
 from thermodb.errors import NotFoundError
 from thermodb.ingest.pipeline import IngestOptions, Ingestor, IngestReport, Progress
 from thermodb.ingest.routing import Router
+from thermodb.intelligence import Insights, logged
 from thermodb.query.planner import Planner, parse_spec
 from thermodb.query.result import Result
 from thermodb.query.spec import QuerySpec
@@ -47,11 +48,14 @@ class Database:
         self.thermal = Tiers.from_settings(self.store, self.catalog, self.settings)
         self._ingestor.write_hooks.append(self.thermal.on_write)
         self.thermal.recover()
+        self.insights = Insights(self.store, self.catalog, self.settings.insights,
+                                 planner=lambda: self.planner, run=self.query)  # fmt: skip
         if self.settings.migrate_every:
             self.thermal.start(self.settings.migrate_every)
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
+        self.insights.close()
         self.thermal.close()
         self.store.dispose()
 
@@ -70,6 +74,7 @@ class Database:
         return f"<thermodb.Database {self.target!r} ({self.store.dialect})>"
 
     # -- writing --------------------------------------------------------------------------
+    @logged("ingest")
     def ingest(
         self,
         data: Any,
@@ -200,6 +205,7 @@ class Database:
         """The query planner (created on first use); the only thing that runs queries."""
         return Planner(self.catalog, self.store)
 
+    @logged("spec")
     def query(
         self, spec: QuerySpec | Mapping[str, Any] | str, *, max_rows: int | None = None
     ) -> Result:
@@ -225,6 +231,7 @@ class Database:
 
         return NLEngine(self)
 
+    @logged("ask")
     def ask(
         self,
         question: str,
@@ -238,6 +245,7 @@ class Database:
         self.catalog.refresh()
         return self.nl.ask(question, now=now, conversation=conversation, transform=transform)
 
+    @logged("sql")
     def sql(
         self, text: str, *, max_rows: int | None = None, timeout: float | None = None
     ) -> Result:
