@@ -120,7 +120,7 @@ def fingerprint_sql(text: str, dialect: str) -> Fingerprint:
         return Fingerprint(_digest("sql", normal.lower()), "sql", "", normal)
     tree = tree.transform(_placeholder)
     table = next(tree.find_all(exp.Table), None)
-    normal = tree.sql(dialect=read)
+    normal = tree.sql()  # the generic dialect writes every placeholder as ?
     return Fingerprint(_digest("sql", normal), "sql", table.name if table else "", normal)
 
 

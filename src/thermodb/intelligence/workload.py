@@ -114,7 +114,8 @@ def queries_report(
         described = info[fid].describe() if fid in info else {"fingerprint": fid}
         return described | win.total.summary() | {"arrivals_per_hour": arrivals}
 
-    known = [fid for fid in recent if fid in info]
+    known = [fid for fid in recent if fid in info and info[fid].kind != "ingest"]
+    writes = [fid for fid in recent if fid in info and info[fid].kind == "ingest"]
     executed = [fid for fid in known if recent[fid].total.executed.total]
     slowest = sorted(executed, key=lambda f: -(recent[f].total.executed.quantile(0.5) or 0))
     frequent = sorted(known, key=lambda f: -recent[f].total.calls)
@@ -137,4 +138,5 @@ def queries_report(
         "slowest": [entry(f) for f in slowest[:limit]],
         "frequent": [entry(f) for f in frequent[:limit]],
         "regressions": [r | {"ratio": round(r["ratio"], 2)} for r in regressions[:limit]],
+        "writes": [entry(f) for f in sorted(writes, key=lambda f: info[f].collection)],
     }

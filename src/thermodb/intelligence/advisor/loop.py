@@ -139,7 +139,7 @@ class Advisor:
         if dry_run:
             return {
                 "action": action,
-                "index": index.name,
+                "index_name": index.name,
                 "collection": index.collection,
                 "columns": index.columns,
                 "reason": reason,
@@ -200,7 +200,16 @@ class Advisor:
             and c["ratio"] > 1 + s.max_regression
         ]
         evidence["regressed"] = regressed
-        if calls_after >= s.min_validation_calls and gain >= s.keep_gain and not regressed:
+        with self.store.read() as conn:
+            samples = fingerprints(conn, only=served)
+        used_by = [
+            f
+            for f, info in samples.items()
+            if (st := self._statement(info)) is not None and self.backend.uses(st, index.name)
+        ]
+        evidence["used_by"] = used_by
+        pays = gain >= s.keep_gain and bool(used_by)
+        if calls_after >= s.min_validation_calls and pays and not regressed:
             p50s = [c for f in served if (c := compared[f])["ratio"]]
             speedup = ", ".join(f"{1 / c['ratio']:.1f}x" for c in p50s if c["ratio"])
             return self._decide(
@@ -214,6 +223,8 @@ class Advisor:
             )
         if calls_after < s.min_validation_calls:
             reason = f"only {calls_after} calls it could serve in {elapsed} h: no proof it pays"
+        elif not used_by:
+            reason = "the planner used it for none of the queries it was built for"
         elif regressed:
             reason = (
                 f"{len(regressed)} other fingerprint(s) got more than {s.max_regression:.0%} slower"
@@ -480,9 +491,19 @@ class Advisor:
             self._size(coll.name, columns),
             self._writes_per_hour(coll.name, seen) * len(cols) * self.settings.write_cost_ms,
         )
-        pick.serves = [f for f, e in pick.estimates.items() if e.used]
+        # it is judged on the fingerprints that filter, order or group on its fields
+        pick.serves = [f for f in statements if set(fields) & _mentions(info[f], coll)]
         reason = "proposed by hand; kept only if the workload proves it pays"
         return self._create(coll, pick, seen, info, now, dry_run, "trial", reason)
+
+
+def _mentions(info: FingerprintInfo, coll: Collection) -> set[str]:
+    f = info.fields
+    named = {*f.equality, *f.range, *f.order, *f.group}
+    time_name = f.time_field or coll.time_field
+    if time_name and (f.time_range or f.time_bucket):
+        named.add(time_name)
+    return named
 
 
 def _executed(win: Window | None) -> int:

@@ -129,7 +129,7 @@ def decisions(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
         {
             "at": row.at,
             "action": row.action,
-            "index": row.index_name,
+            "index_name": row.index_name,
             "collection": row.collection,
             "columns": orjson.loads(row.columns),
             "reason": row.reason,
