@@ -41,6 +41,7 @@ COMMAND_MODULES = [
     "thermodb.cli.tiers",
     "thermodb.cli.ask",
     "thermodb.cli.server",
+    "thermodb.cli.insights",
 ]
 """Modules that add commands to ``app`` when imported; add a line to add a topic."""
 

@@ -95,6 +95,16 @@ class Insights:
         """Build an index by hand, on probation: reverted unless the workload proves it."""
         return self.advisor.trial(collection, fields, dry_run=dry_run)
 
+    def anomalies(
+        self, collection: str | None = None, *, fields: list[str] | None = None, days: int = 14
+    ) -> dict[str, Any]:
+        """Spikes and drops in hourly counts and numeric fields of event collections."""
+        from thermodb.intelligence.anomalies.series import anomaly_report
+
+        self.catalog.refresh()
+        colls = [self.catalog.get(collection)] if collection else self.catalog.all()
+        return anomaly_report(colls, fields or [], days, self.settings, self.run)
+
     # -- background -------------------------------------------------------------------------
     def _start(self) -> None:
         with self._thread_lock:
