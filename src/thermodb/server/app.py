@@ -16,7 +16,7 @@ from starlette.routing import Route
 from thermodb.database import Database
 from thermodb.security.config import SecurityConfig
 from thermodb.security.gateway import Gateway
-from thermodb.server import routes_data, routes_ops, routes_query
+from thermodb.server import routes_data, routes_insights, routes_ops, routes_query
 from thermodb.server.limits import BodyLimitMiddleware, RateHeadersMiddleware
 from thermodb.server.mcp_http import McpGateway
 from thermodb.server.metrics import Metrics, MetricsMiddleware
@@ -68,6 +68,8 @@ def create_app(
     app.include_router(routes_data.router)
     app.include_router(routes_query.router)
     app.include_router(routes_ops.router)
+    app.include_router(routes_insights.router)
+    metrics.registry.register(routes_insights.InsightsCollector(db))
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     app.router.routes.append(
         Route("/mcp/{domain}", endpoint=mcp, methods=["GET", "POST", "DELETE"])

@@ -40,6 +40,7 @@ from thermodb.intelligence.advisor.record import (
     mark_used,
 )
 from thermodb.intelligence.advisor.selection import Budget, Scored, choose
+from thermodb.intelligence.tables import advisor_decisions, advisor_indexes
 from thermodb.intelligence.workload import FingerprintInfo, Window, fingerprints, window
 from thermodb.query.planner import parse_spec
 from thermodb.tiers.segments import OPEN_MOVE_STATES
@@ -84,6 +85,21 @@ class Advisor:
                 "indexes": [i.to_json() for i in indexes(conn)],
                 "decisions": decisions(conn, limit),
             }
+
+    def decision_counts(self) -> dict[str, int]:
+        """Decisions recorded (by every process), by action."""
+        self.insights.log.ensure_tables()
+        t = advisor_decisions
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(t.c.action, sa.func.count()).group_by(t.c.action))
+            return {str(action): int(n) for action, n in rows}
+
+    def index_states(self) -> dict[str, int]:
+        self.insights.log.ensure_tables()
+        t = advisor_indexes
+        with self.store.read() as conn:
+            rows = conn.execute(sa.select(t.c.state, sa.func.count()).group_by(t.c.state))
+            return {str(state): int(n) for state, n in rows}
 
     # -- a pass -----------------------------------------------------------------------------
     def run_pass(self, *, dry_run: bool = False, force: bool = False) -> dict[str, Any]:
