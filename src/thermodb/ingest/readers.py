@@ -124,7 +124,7 @@ def _read_stream(stream: IO[bytes], fmt: Format, label: str) -> Iterator[Item]:
             _refuse_start(head, label)
     if fmt == "json":
         if head[:1] == b"{":  # one object: one record
-            yield from _read_whole_document(buffered.read(_WHOLE_DOCUMENT_LIMIT + 1), label)
+            yield from _read_whole_document(_read_up_to(buffered), label)
             return
         if head[:1] not in (b"[", b""):
             _refuse_start(head, label)
@@ -178,7 +178,7 @@ def _read_ndjson(stream: IO[bytes], label: str) -> Iterator[Item]:
                     text = line.strip()
                     if line_no == 1 and text in (b"{", b"["):
                         rest = b"".join(lines[offset + 1 :])
-                        document = text + rest + blocks.carry + stream.read(_WHOLE_DOCUMENT_LIMIT)
+                        document = text + rest + blocks.carry + _read_up_to(stream)
                         yield from _read_whole_document(document, label)
                         return
                     yield Item(line_no, error=_invalid(exc), size=len(line), text=text)
@@ -321,6 +321,17 @@ def _has_lone_surrogate(value: Any) -> bool:
     if isinstance(value, list):
         return any(map(_has_lone_surrogate, value))
     return False
+
+
+def _read_up_to(stream: IO[bytes]) -> bytes:
+    """The rest of a stream, up to one byte past the whole-document limit, a block at a
+    time (``read(limit)`` on a buffered stream would allocate the limit up front)."""
+    parts: list[bytes] = []
+    size = 0
+    while size <= _WHOLE_DOCUMENT_LIMIT and (part := stream.read(_BLOCK_BYTES)):
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
 
 
 def _read_whole_document(data: bytes, label: str) -> Iterator[Item]:
