@@ -387,6 +387,7 @@ def test_explicit_on_and_uninferable_links(data: Database) -> None:
         order=[{"field": "id"}],
     )
     assert rows == [[1, "Norway"], [2, "Sweden"], [3, "Norway"], [4, None]]
+    data.alter("countries", key_field="")  # inference keyed it by 'code'; no key now
     with pytest.raises(QueryError, match="cannot tell which fields link"):
         data.query({"collection": "users", "links": [{"collection": "countries"}]})
 
