@@ -110,7 +110,7 @@ class Database:
         evolution: str | None = None,
     ) -> Collection:
         """Overrule what inference chose: key field, time field, kind or evolution mode."""
-        from thermodb.catalog.alter import alter_collection
+        from thermodb.storage.alter import alter_collection
 
         altered = alter_collection(
             self.catalog,
@@ -247,9 +247,11 @@ class Database:
     ) -> Result:
         """Run one read-only SELECT over the collections (anything else: UnsafeSQLError)."""
         from thermodb.query.sql import run_sql
+        from thermodb.tiers.sql import cold_sql
 
         self.catalog.refresh()
-        return run_sql(self.planner, text, max_rows=max_rows, timeout=timeout, tiers=self.thermal)
+        cold = cold_sql(self.thermal, self.planner)
+        return run_sql(self.planner, text, max_rows=max_rows, timeout=timeout, cold=cold)
 
 
 def _sources(data: Any) -> list[Any]:

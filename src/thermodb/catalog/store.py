@@ -8,7 +8,9 @@ an in-memory copy; writers save inside their transaction and reload if it rolls 
 from __future__ import annotations
 
 import threading
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -17,9 +19,20 @@ from thermodb.catalog.migrations import CATALOG_FORMAT, upgrade
 from thermodb.catalog.model import Collection
 from thermodb.catalog.naming import valid_collection_name
 from thermodb.errors import NotFoundError
-from thermodb.storage.operational import OperationalStore
 
-__all__ = ["CATALOG_FORMAT", "Catalog"]
+__all__ = ["CATALOG_FORMAT", "Catalog", "Transactions"]
+
+
+class Transactions(Protocol):
+    """What the catalog needs of the operational store: transactions (the store is the
+    layer above; the catalog only asks it for connections)."""
+
+    def begin(self, *, write: bool = True, wait: bool = True) -> AbstractContextManager[Connection]:
+        """A write (or read) transaction, committed on success."""
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A read transaction (one snapshot)."""
+
 
 _meta = sa.MetaData()
 collections_table = sa.Table(
@@ -41,7 +54,7 @@ catalog_metadata = _meta
 class Catalog:
     """The set of collections of one database, cached in memory."""
 
-    def __init__(self, store: OperationalStore) -> None:
+    def __init__(self, store: Transactions) -> None:
         self.store = store
         self._lock = threading.RLock()
         self._collections: dict[str, Collection] = {}

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -44,13 +44,14 @@ from thermodb.query.executor import Part, SQLiteGuard
 from thermodb.query.planner import OPERATIONAL, Planner
 from thermodb.query.result import Result, converter_for
 
-if TYPE_CHECKING:
-    from thermodb.tiers.manager import Tiers
+ColdSQL = Callable[["CheckedSQL", Callable[[], "CheckedSQL"], int, float], "Result | None"]
+"""The hook through which the tiers answer SQL over cold rows (query never imports tiers)."""
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ROW_CAP",
     "CheckedSQL",
+    "ColdSQL",
     "check_sql",
     "convert_sql_rows",
     "run_sql",
@@ -238,13 +239,14 @@ def run_sql(
     *,
     max_rows: int | None = None,
     timeout: float | None = None,
-    tiers: Tiers | None = None,
+    cold: ColdSQL | None = None,
 ) -> Result:
     """Check and run one read-only SELECT; at most ROW_CAP rows and DEFAULT_TIMEOUT s.
 
-    With ``tiers``, a statement over a collection that has cold segments runs in DuckDB
-    over the warm and the live cold rows (see run_sql_across_tiers); otherwise it runs on
-    the operational store alone, as before.
+    ``cold`` is the tiers' hook (``thermodb.tiers.sql``): given the checked statement, a
+    way to check it for DuckDB, the row cap and the timeout, it answers a statement over
+    collections with cold segments (in DuckDB over warm and live cold rows) or returns
+    None; then the operational store runs it alone.
     """
     capabilities = planner.store.backend.capabilities
     dialect = capabilities.sqlglot_dialect
@@ -252,12 +254,12 @@ def run_sql(
     checked = check_sql(text, collections, dialect)
     cap = ROW_CAP if max_rows is None else max(0, min(max_rows, ROW_CAP))
     seconds = DEFAULT_TIMEOUT if timeout is None else max(0.001, min(timeout, DEFAULT_TIMEOUT))
-    if tiers is not None:
-        from thermodb.query.sql_tiers import has_cold, run_sql_across_tiers
-
-        if has_cold(tiers, checked.collections):
-            duck = check_sql(text, collections, dialect, target="duckdb")
-            return run_sql_across_tiers(tiers, planner, duck, cap, seconds, warm=checked)
+    if cold is not None:  # the tiers answer when cold segments hold some of the rows
+        answered = cold(
+            checked, lambda: check_sql(text, collections, dialect, target="duckdb"), cap, seconds
+        )
+        if answered is not None:
+            return answered
     guard = None
     if not capabilities.read_only_transactions:  # an authorizer is the backstop instead
         denied = _DENIED_FUNCTIONS | {"load_extension"}
