@@ -49,6 +49,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "thermo_moves.sources: the segments a compaction merges",
         _add_column("thermo_moves", "sources", "TEXT"),
     ),
+    Migration(
+        3,
+        "thermo_nl_examples.namespace: few-shot examples kept per caller's authority",
+        _add_column("thermo_nl_examples", "namespace", "VARCHAR(64) NOT NULL DEFAULT ''"),
+    ),
 )
 CATALOG_FORMAT = MIGRATIONS[-1].version
 """The format this release writes."""

@@ -30,5 +30,7 @@ examples_table = sa.Table(
     sa.Column("digest", sa.String(64), primary_key=True),
     sa.Column("question", sa.Text, nullable=False),
     sa.Column("spec", sa.Text, nullable=False),
+    sa.Column("namespace", sa.String(64), nullable=False, server_default=""),
 )
-"""Questions answered, with their specs: the LLM provider's few-shot store (nl/examples.py)."""
+"""Questions answered, with their specs (kept per ``namespace``: one per caller's
+authority): the LLM provider's few-shot store (nl/examples.py)."""

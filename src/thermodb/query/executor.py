@@ -82,6 +82,8 @@ class SQLiteGuard:
 
     tables: frozenset[str]
     denied_functions: frozenset[str] = field(default_factory=frozenset)
+    max_value_bytes: int = 64 * 1024 * 1024
+    """The longest text or blob the statement may build (SQLite's length limit)."""
 
     def authorize(
         self, action: int, arg1: str | None, arg2: str | None, _db: str | None, _trig: str | None
@@ -181,6 +183,7 @@ class OperationalExecutor:
             timeout=part.timeout,
             needs_percentile=part.needs_percentile,
             authorizer=part.guard.authorize if part.guard is not None else None,
+            max_value_bytes=part.guard.max_value_bytes if part.guard is not None else None,
         )
 
 

@@ -80,17 +80,16 @@ class Scope:
     # -- the collection's own fields ------------------------------------------------------
     def _own(self, name: str) -> FieldRef | None:
         coll = self.collection
-        f = coll.fields.get(name)
-        if f is not None and f.column is not None:
-            return FieldRef(name, self.table.c[f.column], f.type)
+        f = coll.resolve(name)
         if f is None:
             return None
-        parts = name.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            top = coll.fields.get(".".join(parts[:cut]))
-            if top is not None and top.column is not None and top.type is FieldType.JSON:
-                expr = self._extract(self.table.c[top.column], parts[cut:], f.type)
-                return FieldRef(name, expr, f.type, leaf=True)
+        if f.column is not None:
+            return FieldRef(name, self.table.c[f.column], f.type)
+        parts = f.segments
+        top = coll.fields.get(parts[0])
+        if top is not None and top.column is not None and top.type is FieldType.JSON:
+            expr = self._extract(self.table.c[top.column], list(parts[1:]), f.type)
+            return FieldRef(name, expr, f.type, leaf=True)
         return None
 
     def _extract(

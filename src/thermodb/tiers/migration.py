@@ -188,6 +188,8 @@ class Migrator:
         """Called at the start of each pass (the tiers flush buffered read counts here)."""
         self.checkpoint: Callable[[str], None] = lambda step: None
         """Called after each step (``demote:written``...); a seam for fault tests."""
+        self.switch_hooks: list[Callable[[Connection, MoveRecord], None]] = []
+        """Called inside each move's switch transaction (the change stream's outbox)."""
 
     # -- planning -------------------------------------------------------------------------
     def plan(self, now: datetime) -> list[PlannedMove]:
@@ -443,6 +445,8 @@ class Migrator:
                 raise _Conflict(f"deleted {deleted} rows, expected {move.rows}")
             bump_version(conn, coll.name)
             self.segments.set_move_state(conn, move, "switched")
+            for hook in self.switch_hooks:
+                hook(conn, move)
 
     # -- promote --------------------------------------------------------------------------
     def promote(self, coll: Collection, segment_id: str, now: datetime) -> MoveRecord | None:
@@ -500,6 +504,8 @@ class Migrator:
                         break
             bump_version(conn, coll.name)
             self.segments.set_move_state(conn, move, "switched", rows=len(rows))
+            for hook in self.switch_hooks:
+                hook(conn, move)
 
     # -- delete (retention) ---------------------------------------------------------------
     def delete_segment(self, coll: Collection, segment_id: str, now: datetime) -> MoveRecord | None:
@@ -522,6 +528,8 @@ class Migrator:
                 return None
             bump_version(conn, coll.name)
             self.segments.set_move_state(conn, move, "switched")
+            for hook in self.switch_hooks:
+                hook(conn, move)
         self._finish(move)
         return move
 

@@ -150,8 +150,11 @@ class OperationalBackend(QueryBackend, Protocol):
         timeout: float | None,
         needs_percentile: bool,
         authorizer: Authorizer | None,
+        max_value_bytes: int | None = None,
     ) -> AbstractContextManager[None]:
-        """Run the statements inside under these guards (read-only, timeout...)."""
+        """Run the statements inside under these guards (read-only, timeout, an authorizer
+        and a bound on the size of any value a statement builds, where the engine has one).
+        Read-only user SQL also sees thermodb's own tables only (the engine's way)."""
 
     def file_path(self, engine: Any) -> str | None:
         """The database file, for engines that read it in place (None: not a file)."""

@@ -95,9 +95,13 @@ class PostgresBackend:
         timeout: float | None,
         needs_percentile: bool,
         authorizer: Authorizer | None,
+        max_value_bytes: int | None = None,
     ) -> Iterator[None]:
         if read_only:
             conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            # user SQL sees thermodb's schema only: built-ins first, no temp tables
+            schema = self.quote(self.schema or "public")
+            conn.exec_driver_sql(f"SET LOCAL search_path TO pg_catalog, {schema}, pg_temp")
         if timeout is not None:
             ms = max(1, int(timeout * 1000))
             conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")

@@ -6,6 +6,7 @@ read-only transactions, so user SQL runs under ``PRAGMA query_only`` and an auth
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -136,6 +137,7 @@ class SQLiteBackend:
         timeout: float | None,
         needs_percentile: bool,
         authorizer: Authorizer | None,
+        max_value_bytes: int | None = None,
     ) -> Iterator[None]:
         raw: Any = conn.connection.driver_connection
         if needs_percentile:
@@ -147,9 +149,14 @@ class SQLiteBackend:
             raw.execute("PRAGMA query_only = 1")
         if authorizer is not None:
             raw.set_authorizer(authorizer)
+        longest = None
+        if max_value_bytes is not None:  # a backstop to the checker's argument bounds
+            longest = raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max_value_bytes)
         try:
             yield
         finally:
+            if longest is not None:
+                raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, longest)
             if authorizer is not None:
                 raw.set_authorizer(None)
             if read_only:
