@@ -149,7 +149,11 @@ class Outbox:
     def on_move(self, conn: Connection, move: Any) -> None:
         """A tier move switched (``move`` is the migrator's MoveRecord)."""
         kind = str(move.kind)
-        where = {"demote": ("warm", "cold"), "promote": ("cold", "warm")}
+        where = {
+            "demote": ("warm", "cold"),
+            "promote": ("cold", "warm"),
+            "compact": ("cold", "cold"),
+        }
         source, target = where.get(kind, ("cold", "deleted"))
         payload = {
             "move": kind,
