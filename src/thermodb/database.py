@@ -125,7 +125,7 @@ class Database:
         evolution: str | None = None,
     ) -> Collection:
         """Overrule what inference chose: key field, time field, kind or evolution mode."""
-        from thermodb.catalog.alter import alter_collection
+        from thermodb.storage.alter import alter_collection
 
         altered = alter_collection(
             self.catalog,
@@ -357,6 +357,7 @@ class Database:
         """Run one read-only SELECT over the collections (anything else: UnsafeSQLError);
         ``grants`` (from the gateway) says which collections the caller may read."""
         from thermodb.query.sql import run_sql
+        from thermodb.tiers.sql import cold_sql
 
         self.catalog.refresh()
         return run_sql(
@@ -364,7 +365,7 @@ class Database:
             text,
             max_rows=max_rows,
             timeout=timeout,
-            tiers=self.thermal,
+            cold=cold_sql(self.thermal, self.planner),
             grants=grants,
         )
 

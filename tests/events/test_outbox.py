@@ -105,7 +105,7 @@ def test_tier_moves_are_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         report = db.migrate(datetime.now(UTC) + timedelta(days=2))
         assert report.rows_moved == 48
         moves = db.events.read(before)
-        assert [e.op for e in moves] == ["move", "move"]
+        assert [e.op for e in moves] == ["move"]  # consecutive windows: one segment
         assert {e.payload["from"] for e in moves} == {"warm"}
         assert sum(e.payload["rows"] for e in moves) == 48
         assert all(e.payload["move"] == "demote" and e.payload["segment"] for e in moves)

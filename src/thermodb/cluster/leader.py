@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from thermodb.errors import StorageError
+from thermodb.storage.backends.postgres import PostgresBackend
 
 __all__ = ["DEFAULT_LEASE", "LeaderLease", "Lease", "LeaseLostError", "check_fence"]
 
@@ -116,7 +117,7 @@ class LeaderLease:
         holder: str | None = None,
         ttl: timedelta = timedelta(seconds=30),
     ) -> None:
-        if engine.dialect.name != "postgresql":  # the one check: this module is PG's own
+        if engine.dialect.name != PostgresBackend.capabilities.name:  # this module is PG's own
             raise StorageError(
                 "the leader lease needs PostgreSQL",
                 hint="an embedded database runs one process and needs no leader",

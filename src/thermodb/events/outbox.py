@@ -29,6 +29,7 @@ from thermodb.events.tables import (
     head_table,
     schemas_table,
 )
+from thermodb.storage.backends.sqlite import SQLiteBackend
 from thermodb.storage.operational import OperationalStore
 
 __all__ = ["INLINE_BYTES", "Outbox"]
@@ -148,7 +149,11 @@ class Outbox:
     def on_move(self, conn: Connection, move: Any) -> None:
         """A tier move switched (``move`` is the migrator's MoveRecord)."""
         kind = str(move.kind)
-        where = {"demote": ("warm", "cold"), "promote": ("cold", "warm")}
+        where = {
+            "demote": ("warm", "cold"),
+            "promote": ("cold", "warm"),
+            "compact": ("cold", "cold"),
+        }
         source, target = where.get(kind, ("cold", "deleted"))
         payload = {
             "move": kind,
@@ -320,7 +325,7 @@ class Outbox:
 
 
 _PLAIN, _JSON, _BOOL = 0, 1, 2
-_APPENDED = {"sqlite": appended_events_sql}
+_APPENDED = {SQLiteBackend.capabilities.name: appended_events_sql}
 """Engines that build the events of appended (keyless) rows themselves, by engine name."""
 
 

@@ -185,7 +185,10 @@ class QueryLog:
         if isinstance(query, str) and interface == "sql":
             memo = self._by_text.get(query)
             if memo is None:
-                memo = (fingerprint_sql(query, self.store.dialect), None)
+                memo = (
+                    fingerprint_sql(query, self.store.backend.capabilities.sqlglot_dialect),
+                    None,
+                )
                 _put(self._by_text, query, memo)
             return memo[0], memo[1], lambda: query
         held = self._by_object.get(id(query))

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from thermodb.catalog.model import Collection
 from thermodb.catalog.store import collections_table
 from thermodb.errors import StorageError
+from thermodb.storage.backends.postgres import PostgresBackend
 from thermodb.storage.backends.sqlite import SQLiteBackend
 from thermodb.storage.operational import OperationalStore
 
@@ -204,8 +205,8 @@ def _chunks(rows: Any) -> Iterator[list[dict[str, Any]]]:
 
 
 _ENGINES: dict[str, SnapshotEngine] = {
-    "sqlite": SQLiteSnapshots(),
-    "postgresql": PostgresSnapshots(),
+    SQLiteBackend.capabilities.name: SQLiteSnapshots(),
+    PostgresBackend.capabilities.name: PostgresSnapshots(),
 }
 
 

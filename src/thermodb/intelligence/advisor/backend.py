@@ -103,8 +103,9 @@ def timed_runs(conn: Connection, statement: sa.Executable, runs: int) -> float:
 
 def backend_for(store: OperationalStore, runs: int) -> IndexBackend:
     """The index backend of the store's engine (by its capabilities' name)."""
-    name = store.ops.capabilities.name
-    if name == "sqlite":
+    from thermodb.storage.backends.sqlite import SQLiteBackend
+
+    if isinstance(store.backend, SQLiteBackend):
         from thermodb.intelligence.advisor.sqlite import SQLiteIndexes
 
         return SQLiteIndexes(store, runs)
