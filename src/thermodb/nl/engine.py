@@ -22,6 +22,7 @@ from thermodb.query.spec import QuerySpec
 
 if TYPE_CHECKING:
     from thermodb.database import Database
+    from thermodb.nl.scope import PromptScope
 
 __all__ = ["Answer", "NLEngine"]
 
@@ -132,7 +133,10 @@ class NLEngine:
         now: datetime | None = None,
         conversation: str | None = None,
         transform: Callable[[QuerySpec], QuerySpec] | None = None,
+        scope: PromptScope | None = None,
     ) -> Answer:
+        """``scope`` (from the gateway) bounds what the LLM prompt shows and which
+        few-shot examples it gets and keeps."""
         source = "rules"
         spec: QuerySpec | None = None
         scale: dict[str, tuple[float, str]] = {}
@@ -141,7 +145,7 @@ class NLEngine:
             from thermodb.nl.llm import LLMProvider
 
             try:
-                spec = LLMProvider(self.db.settings.llm, self).spec_for(question, now)
+                spec = LLMProvider(self.db.settings.llm, self, scope).spec_for(question, now)
                 confidence, notes, period = 0.8, ["answered by the LLM provider"], None
                 source = "llm"
             except ThermoError as exc:
@@ -169,6 +173,7 @@ class NLEngine:
                 f"I am not confident I understood {question!r} ({'; '.join(notes)})",
                 hint="rephrase with the collection and field names (see `thermodb describe`)",
             )
+        asked = spec  # remembered as asked: the caller's row filter is not an example
         if transform is not None:
             spec = transform(spec)
         run = self.db.query
@@ -186,10 +191,13 @@ class NLEngine:
             source,
             describe(spec, period) + "".join(f", {k} in {u}" for k, (_, u) in scale.items()),
         )
+        # written after the answer, never holding it up (Database.writes)
         if conversation:
-            self.conversations.append(conversation, question, spec)
+            turns = self.conversations
+            turns.note(conversation, spec)
+            self.db.writes.run(lambda wait: turns.append(conversation, question, spec, wait=wait))
         if source == "rules":
-            self._remember(question, spec)
+            self._remember(question, asked, scope.examples_key if scope else "")
         return answer
 
     def _ask_table(
@@ -258,19 +266,18 @@ class NLEngine:
             got.reading,
         )
 
-    def _remember(self, question: str, spec: QuerySpec) -> None:
+    def _remember(self, question: str, spec: QuerySpec, namespace: str = "") -> None:
         stored = spec.model_dump_json()
-        if self._remembered.get(question) == stored:
+        key = f"{namespace}\0{question}"
+        if self._remembered.get(key) == stored:
             return
-        try:
-            from thermodb.nl.examples import ExampleStore
+        from thermodb.nl.examples import ExampleStore
 
-            ExampleStore(self.db.store).add(question, spec)
-            if len(self._remembered) > 4096:
-                self._remembered.clear()
-            self._remembered[question] = stored
-        except ThermoError:
-            pass
+        examples = ExampleStore(self.db.store)
+        self.db.writes.run(lambda wait: examples.add(question, spec, namespace, wait=wait))
+        if len(self._remembered) > 4096:
+            self._remembered.clear()
+        self._remembered[key] = stored
 
 
 def _scaled(result: Result, scale: dict[str, tuple[float, str]]) -> Result:
