@@ -213,7 +213,10 @@ class _TableReader:
             if word in w and len(rows) == 1:
                 k = rows[0] + step
                 if 0 <= k < len(self.t.rows):
-                    j = self.target(self.value_cols) or self.subject_column(self.value_cols)
+                    # "who came after Sweden": the column of the quoted value, unless named
+                    j = self.target(self.value_cols)
+                    if j is None:
+                        j = self.values[0][0]
                     return [self.t.rows[k][j]], f"{cols[j]} of the row {word} the one quoted"
         # superlatives over a numeric column
         if self.has(*_MOST) or self.has(*_LEAST):
