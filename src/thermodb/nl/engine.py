@@ -189,7 +189,9 @@ class NLEngine:
             confidence,
             notes,
             source,
-            describe(spec, period) + "".join(f", {k} in {u}" for k, (_, u) in scale.items()),
+            describe(spec, period)
+            + "".join(f", {k} in {u}" for k, (_, u) in scale.items())
+            + "".join(f"; {n}" for n in notes if n.startswith("also possible")),
         )
         # written after the answer, never holding it up (Database.writes)
         if conversation:
