@@ -17,12 +17,15 @@ from thermodb.catalog.model import Collection
 from thermodb.catalog.store import Catalog
 from thermodb.config import Settings, load_settings
 from thermodb.errors import NotFoundError
+from thermodb.events.outbox import Outbox
 from thermodb.ingest.pipeline import IngestOptions, Ingestor, IngestReport, Progress
 from thermodb.ingest.routing import Router
+from thermodb.intelligence import Insights, logged
 from thermodb.query.planner import Planner, parse_spec
 from thermodb.query.result import Result
 from thermodb.query.spec import QuerySpec
 from thermodb.records import coerce_key
+from thermodb.storage.deferred import DeferredWrites
 from thermodb.storage.operational import OperationalStore, open_store
 
 if TYPE_CHECKING:
@@ -42,18 +45,27 @@ class Database:
         self.settings = settings or load_settings(target)
         self.store: OperationalStore = open_store(self.settings.operational_url)
         self.catalog = Catalog(self.store)
+        self.writes = DeferredWrites()
+        """Small writes after a read (conversation turns, NL examples), never waited on."""
         self.router = Router()
         self._ingestor = Ingestor(self.catalog, self.store, self.router)
         from thermodb.tiers.manager import Tiers
 
         self.thermal = Tiers.from_settings(self.store, self.catalog, self.settings)
         self._ingestor.write_hooks.append(self.thermal.on_write)
+        self.events = Outbox(self.store, enabled=self.settings.outbox)  # docs/lifecycle.md
+        self._ingestor.write_hooks.append(self.events.on_write)
+        self.thermal.migrator.switch_hooks.append(self.events.on_move)
         self.thermal.recover()
+        self.insights = Insights(self.store, self.catalog, self.settings.insights,
+                                 planner=lambda: self.planner, run=self.query)  # fmt: skip
         if self.settings.migrate_every:
             self.thermal.start(self.settings.migrate_every)
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
+        self.insights.close()
+        self.writes.close()
         self.thermal.close()
         self.store.dispose()
 
@@ -72,6 +84,7 @@ class Database:
         return f"<thermodb.Database {self.target!r} ({self.store.dialect})>"
 
     # -- writing --------------------------------------------------------------------------
+    @logged("ingest")
     def ingest(
         self,
         data: Any,
@@ -96,7 +109,10 @@ class Database:
         value = coerce_key(coll, key)
         with self.store.begin() as conn:
             warm = self.store.delete_keys(conn, coll, [value]) > 0
-            return self.thermal.on_delete(conn, coll, value) or warm
+            found = self.thermal.on_delete(conn, coll, value) or warm
+            if found:
+                self.events.on_delete(conn, coll, value)
+            return found
 
     def alter(
         self,
@@ -125,6 +141,7 @@ class Database:
 
         with self.store.begin() as conn:
             bump_version(conn, collection)
+            self.events.on_schema(conn, altered, "altered")
         return altered
 
     def drop(self, collection: str) -> None:
@@ -134,6 +151,7 @@ class Database:
             self.store.drop_table(conn, collection)
             self.catalog.remove(conn, collection)
             cold_files = self.thermal.on_drop(conn, collection)
+            self.events.on_drop(conn, collection)
         for location in cold_files:
             self.thermal.cold.delete(location)
 
@@ -209,6 +227,7 @@ class Database:
         """The query planner (created on first use); the only thing that runs queries."""
         return Planner(self.catalog, self.store)
 
+    @logged("spec")
     def query(
         self, spec: QuerySpec | Mapping[str, Any] | str, *, max_rows: int | None = None
     ) -> Result:
@@ -234,6 +253,7 @@ class Database:
 
         return NLEngine(self)
 
+    @logged("ask")
     def ask(
         self,
         question: str,
@@ -251,6 +271,7 @@ class Database:
             question, now=now, conversation=conversation, transform=transform, scope=scope
         )
 
+    @logged("sql")
     def sql(
         self,
         text: str,

@@ -57,8 +57,12 @@ COMMAND_MODULES = [
     "thermodb.cli.query",
     "thermodb.cli.demo",
     "thermodb.cli.tiers",
+    "thermodb.cli.lakehouse",
     "thermodb.cli.ask",
     "thermodb.cli.server",
+    "thermodb.cli.events",
+    "thermodb.cli.lifecycle",
+    "thermodb.cli.insights",
 ]
 """Modules that add commands to ``app`` when imported; add a line to add a topic."""
 

@@ -124,7 +124,13 @@ def policy(
     promote_window: Annotated[str | None, typer.Option(help="Half-life of reads.")] = None,
     delete_after: Annotated[str | None, typer.Option(help="e.g. 365d, or never.")] = None,
     min_age: Annotated[str | None, typer.Option(help="Quiet time before any move.")] = None,
-    window: Annotated[str | None, typer.Option(help="Segment time window, e.g. 1d.")] = None,
+    window: Annotated[str | None, typer.Option(help="Write-tracking window, e.g. 1d.")] = None,
+    segment_rows: Annotated[
+        int | None, typer.Option(help="Target rows per cold segment.", min=1)
+    ] = None,
+    segment_bytes: Annotated[
+        int | None, typer.Option(help="Target bytes per cold segment.", min=1)
+    ] = None,
 ) -> None:
     """Show or change a collection's tier policy (unchanged settings keep their values)."""
     with handled():
@@ -137,6 +143,8 @@ def policy(
             "delete_after": delete_after,
             "min_age": min_age,
             "window": window,
+            "segment_rows": segment_rows,
+            "segment_bytes": segment_bytes,
         }
         if any(v is not None for v in changes.values()):
             emit_json(db.thermal.set_policy(collection, **changes).describe())

@@ -12,42 +12,24 @@ import hashlib
 
 import sqlalchemy as sa
 
+from thermodb.catalog.tables import examples_table
 from thermodb.query.spec import QuerySpec
 from thermodb.storage.operational import OperationalStore
 
 __all__ = ["ExampleStore"]
 
-_meta = sa.MetaData()
-examples_table = sa.Table(
-    "thermo_nl_examples",
-    _meta,
-    sa.Column("digest", sa.String(64), primary_key=True),
-    sa.Column("question", sa.Text, nullable=False),
-    sa.Column("spec", sa.Text, nullable=False),
-    sa.Column("namespace", sa.String(64), nullable=False, server_default=""),
-)
-_READY: set[int] = set()
-
 
 class ExampleStore:
     def __init__(self, store: OperationalStore) -> None:
         self.store = store
-        if id(store) not in _READY:
-            with store.begin() as conn:
-                _meta.create_all(conn)
-                columns = {c["name"] for c in sa.inspect(conn).get_columns("thermo_nl_examples")}
-                if "namespace" not in columns:  # a store from before namespaces
-                    conn.exec_driver_sql(
-                        "ALTER TABLE thermo_nl_examples "
-                        "ADD COLUMN namespace VARCHAR(64) NOT NULL DEFAULT ''"
-                    )
-            _READY.add(id(store))
 
-    def add(self, question: str, spec: QuerySpec, namespace: str = "") -> None:
+    def add(self, question: str, spec: QuerySpec, namespace: str = "", *, wait: bool = True) -> None:
+        """Keep an answered question in ``namespace`` (``wait=False``: StorageError at once
+        if the store is held by another writer, for the caller to retry later)."""
         key = question.strip().lower()
         digest = hashlib.sha256((f"{namespace}\0{key}" if namespace else key).encode()).hexdigest()
         t = examples_table
-        with self.store.begin() as conn:
+        with self.store.begin(wait=wait) as conn:
             exists = conn.execute(sa.select(t.c.digest).where(t.c.digest == digest)).first()
             if exists is None:
                 conn.execute(

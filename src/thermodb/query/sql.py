@@ -71,7 +71,8 @@ def run_sql(
     the operational store alone, as before.
     """
     started = time.monotonic()
-    dialect = planner.store.dialect
+    capabilities = planner.store.backend.capabilities
+    dialect = capabilities.sqlglot_dialect
     collections = {c.name: c for c in planner.catalog.all()}
     checked = check_sql(text, collections, dialect, grants=grants)
     cap = ROW_CAP if max_rows is None else max(0, min(max_rows, ROW_CAP))
@@ -87,9 +88,9 @@ def run_sql(
 
         if has_cold(tiers, checked.collections):
             duck = check_sql(text, collections, dialect, target="duckdb", grants=grants)
-            return run_sql_across_tiers(tiers, planner, duck, cap, seconds)
+            return run_sql_across_tiers(tiers, planner, duck, cap, seconds, warm=checked)
     guard = None
-    if dialect == "sqlite":
+    if not capabilities.read_only_transactions:  # an authorizer is the backstop instead
         readable = checked.collections | checked.ctes | _TABLE_FUNCTIONS
         guard = SQLiteGuard(readable, _DENIED_FUNCTIONS)
     part = Part(

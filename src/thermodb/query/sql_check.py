@@ -41,8 +41,6 @@ from thermodb.query.sql_rules import words
 
 __all__ = ["CheckedSQL", "SQLGrants", "check_sql"]
 
-SQLGLOT_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres"}
-
 _FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = tuple(
     cls
     for cls in (
@@ -89,13 +87,14 @@ def check_sql(
 ) -> CheckedSQL:
     """Parse and check ``text``; the SQL to run, or UnsafeSQLError / QueryError saying why.
 
-    ``text`` is written for the operational store's ``dialect``; ``target="duckdb"``
+    ``text`` is written for the operational store's ``dialect`` (sqlglot's name for it, the
+    backend's ``capabilities.sqlglot_dialect``); ``target="duckdb"``
     prints the checked statement for DuckDB instead (how it runs over cold data). With
     ``grants``, every collection read is checked against them and hints name only the
     collections the caller may see.
     """
-    read = SQLGLOT_DIALECT.get(dialect, dialect)
-    write = SQLGLOT_DIALECT.get(target or dialect, target or dialect)
+    read = dialect
+    write = target or dialect
     try:
         tree = _parse(text, read)
         _refuse_nodes(tree)

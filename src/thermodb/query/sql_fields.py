@@ -105,36 +105,6 @@ def _resolve(
 
 
 def _json_leaf(source: exp.Expr, path: list[str], ftype: FieldType, dialect: str) -> exp.Expr:
-    if dialect == "duckdb":
-        return _duckdb_json_leaf(source, path, ftype)
-    if dialect == "postgresql":
-        args = [source, *(exp.Literal.string(p) for p in path)]
-        text = exp.Anonymous(this="jsonb_extract_path_text", expressions=args)
-        casts = {
-            FieldType.INT: "BIGINT",
-            FieldType.FLOAT: "DOUBLE PRECISION",
-            FieldType.BOOL: "BOOLEAN",
-            FieldType.TIMESTAMP: "TIMESTAMPTZ",
-        }
-        if ftype in casts:
-            return exp.Cast(this=text, to=exp.DataType.build(casts[ftype], dialect="postgres"))
-        return text
-    json_path = "$" + "".join('."' + p.replace('"', '""') + '"' for p in path)
-    return exp.Anonymous(this="json_extract", expressions=[source, exp.Literal.string(json_path)])
+    from thermodb.storage.backends.registry import backend_for_sqlglot
 
-
-def _duckdb_json_leaf(source: exp.Expr, path: list[str], ftype: FieldType) -> exp.Expr:
-    """A nested field in DuckDB, typed like the field (as SQLite's json_extract returns it)."""
-    json_path = exp.Literal.string("$" + "".join('."' + p.replace('"', '""') + '"' for p in path))
-    if ftype is FieldType.JSON:
-        return exp.Anonymous(this="json_extract", expressions=[source, json_path])
-    text = exp.Anonymous(this="json_extract_string", expressions=[source, json_path])
-    casts = {
-        FieldType.INT: "BIGINT",
-        FieldType.FLOAT: "DOUBLE",
-        FieldType.BOOL: "BOOLEAN",
-        FieldType.TIMESTAMP: "TIMESTAMPTZ",
-    }
-    if ftype in casts:
-        return exp.TryCast(this=text, to=exp.DataType.build(casts[ftype], dialect="duckdb"))
-    return text
+    return backend_for_sqlglot(dialect).sql_json_leaf(source, path, ftype)

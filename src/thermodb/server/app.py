@@ -16,7 +16,15 @@ from starlette.routing import Route
 from thermodb.database import Database
 from thermodb.security.config import SecurityConfig
 from thermodb.security.gateway import Gateway
-from thermodb.server import routes_data, routes_ops, routes_query
+from thermodb.server import (
+    routes_console,
+    routes_console_api,
+    routes_data,
+    routes_events,
+    routes_insights,
+    routes_ops,
+    routes_query,
+)
 from thermodb.server.limits import BodyLimitMiddleware, RateHeadersMiddleware
 from thermodb.server.mcp_http import McpGateway
 from thermodb.server.metrics import Metrics, MetricsMiddleware
@@ -62,6 +70,8 @@ def create_app(
         "Errors are application/problem+json. MCP over streamable HTTP at /mcp and "
         "/mcp/{domain}.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by routes_console
+        redoc_url=None,
     )
     app.state.gateway = gateway
     app.state.metrics = metrics
@@ -70,6 +80,11 @@ def create_app(
     app.include_router(routes_data.router)
     app.include_router(routes_query.router)
     app.include_router(routes_ops.router)
+    app.include_router(routes_events.router)  # the change stream (docs/lifecycle.md)
+    app.include_router(routes_insights.router)
+    metrics.registry.register(routes_insights.InsightsCollector(db))
+    app.include_router(routes_console_api.router)
+    app.include_router(routes_console.router)
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     app.router.routes.append(
         Route("/mcp/{domain}", endpoint=mcp, methods=["GET", "POST", "DELETE"])
