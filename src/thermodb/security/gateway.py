@@ -353,7 +353,11 @@ class Gateway:
         if hit is None:
             return None
         with self._audited(principal, "query", spec.collection, read=True, detail={"spec": spec}):
-            return self._answer(principal, compiled, hit[0])
+            answer = self._answer(principal, compiled, hit[0])
+        log = self.db.insights.log  # the workload the index advisor learns from
+        if log.enabled:
+            log.record("spec", compiled, 0.0, hit[0])
+        return answer
 
     def _query_state(self, spec: QuerySpec) -> tuple[tuple[str, int, int], ...] | None:
         """(collection, catalog generation, data version) of everything ``spec`` reads,
