@@ -93,7 +93,7 @@ class KeyStore:
         self._cache: dict[str, tuple[float, Principal, int]] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._raw_path = store.backend.file_path(store.engine)
+        self._raw_path = store.backend.file_path(store.engine)  # a local file, or None
         with store.begin() as conn:
             _meta.create_all(conn)
 
