@@ -20,7 +20,7 @@ from thermodb.catalog.model import Collection
 from thermodb.catalog.types import FieldType
 from thermodb.errors import InputError, StorageError
 from thermodb.events.model import Event
-from thermodb.events.sqlite_copy import appended_events_sql, last_row_id
+from thermodb.events.sqlite_copy import appended_events_sql, last_row_id, upserted_events_sql
 from thermodb.events.tables import (
     HEAD,
     create_tables,
@@ -77,6 +77,10 @@ class Outbox:
         if shape.key_index is None and shape.appended_sql is not None:
             self._write_appended(conn, coll, shape.appended_sql, entries, len(rows))
             return
+        if shape.key_index is not None and shape.upserted_sql is not None:
+            keys = orjson.dumps([row[shape.key_index] for row in rows], option=_DUMPS_OPTIONS)
+            self._write_upserted(conn, coll, shape.upserted_sql, entries, keys.decode(), len(rows))
+            return
         name, version, limit = coll.name, coll.schema_version, self.inline_bytes
         payloads = shape.payloads(rows)
         first = self._allocate(conn, len(entries) + len(payloads))
@@ -120,6 +124,38 @@ class Outbox:
         if written != count:  # the rows were not the last ones: refuse rather than guess
             raise StorageError(
                 f"the change stream found {written} new rows in {coll.name!r}, not {count}",
+                hint="nothing was written; retry the ingest",
+            )
+
+    def _write_upserted(
+        self,
+        conn: Connection,
+        coll: Collection,
+        sql: str,
+        entries: list[_Entry],
+        keys: str,
+        count: int,
+    ) -> None:
+        """The engine builds the events of ``count`` upserted rows, found by their keys."""
+        first = self._allocate(conn, len(entries) + count)
+        at = self._now()
+        if entries:
+            out = [(first + i, at, *entry) for i, entry in enumerate(entries)]
+            self.store.ops.insert_rows(conn, self.store, events_table.name, COLUMNS, out, None)
+        params = {
+            "first": first + len(entries),
+            "at": at,
+            "collection": coll.name,
+            "version": coll.schema_version,
+            "keys": keys,
+            "limit": self.inline_bytes,
+            "ref": f"/v1/collections/{coll.name}/records/",
+        }
+        written = conn.exec_driver_sql(sql, params).rowcount
+        if written != count:
+            raise StorageError(
+                f"the change stream found {written} of the {count} records written to "
+                f"{coll.name!r}",
                 hint="nothing was written; retry the ingest",
             )
 
@@ -320,8 +356,8 @@ class Outbox:
 
 
 _PLAIN, _JSON, _BOOL = 0, 1, 2
-_APPENDED = {"sqlite": appended_events_sql}
-"""Engines that build the events of appended (keyless) rows themselves, by engine name."""
+_APPENDED = {"sqlite": (appended_events_sql, upserted_events_sql)}
+"""Engines that build the events of a batch themselves (appended, upserted), by engine."""
 
 
 class _Shape:
@@ -336,8 +372,10 @@ class _Shape:
         self.kinds_used = any(k != _PLAIN for k in self.kinds)
         key = coll.fields.get(coll.key_field or "")
         fast = _APPENDED.get(store.ops.capabilities.name)
-        self.appended_sql = fast(store, coll, columns) if fast is not None else None
+        self.appended_sql = fast[0](store, coll, columns) if fast is not None else None
         """SQL that writes the events of appended rows in the engine (None: Python builds)."""
+        self.upserted_sql = fast[1](store, coll, columns) if fast is not None else None
+        """SQL that writes the events of upserted rows in the engine (None: Python builds)."""
         self.key_index = (
             list(columns).index(key.column)
             if key is not None and key.column is not None and key.column in columns
