@@ -80,12 +80,36 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database.close()
 
 
-DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "nlq" / "dev"
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+"""The project's shared folder beside the repository: on the developers' machines and in CI
+only. Tests that read it carry the ``shared`` marker (added below to every test that uses a
+fixture from this block); a user's run deselects them (``-m "not shared"`` in pyproject) and
+``.ci/run`` runs them with ``-m shared``, where a missing folder is a failure, not a skip."""
+DEV_SET = SHARED / "nlq" / "dev"
+WTQ_TRAIN = SHARED / "wtq-train"
+SHARED_FIXTURES = frozenset({"dev_set", "wtq_train"})
+
+
+def _shared_folder(path: Path) -> Path:
+    if not path.is_dir():
+        pytest.fail(f"the shared folder {path} is missing; tests marked `shared` need it")
+    return path
 
 
 @pytest.fixture
 def dev_set() -> Path:
     """The shared NLQ development set (beside the repository, as in CI)."""
-    if not (DEV_SET / "manifest.json").is_file():
-        pytest.skip(f"the shared dev set is not at {DEV_SET}")
-    return DEV_SET
+    return _shared_folder(DEV_SET)
+
+
+@pytest.fixture
+def wtq_train() -> Path:
+    """The shared WikiTableQuestions training sample (tables/ and questions.jsonl)."""
+    return _shared_folder(WTQ_TRAIN)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reads the shared folder, so a user's run can leave it out."""
+    for item in items:
+        if SHARED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.shared)

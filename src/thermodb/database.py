@@ -24,10 +24,13 @@ from thermodb.query.planner import Planner, parse_spec
 from thermodb.query.result import Result
 from thermodb.query.spec import QuerySpec
 from thermodb.records import coerce_key
+from thermodb.storage.deferred import DeferredWrites
 from thermodb.storage.operational import OperationalStore, open_store
 
 if TYPE_CHECKING:
     from thermodb.nl.engine import Answer, NLEngine
+    from thermodb.nl.scope import PromptScope
+    from thermodb.query.sql_check import SQLGrants
     from thermodb.tiers.migration import PassReport
 
 __all__ = ["Database", "open"]
@@ -41,6 +44,8 @@ class Database:
         self.settings = settings or load_settings(target)
         self.store: OperationalStore = open_store(self.settings.operational_url)
         self.catalog = Catalog(self.store)
+        self.writes = DeferredWrites()
+        """Small writes after a read (conversation turns, NL examples), never waited on."""
         self.router = Router()
         self._ingestor = Ingestor(self.catalog, self.store, self.router)
         from thermodb.tiers.manager import Tiers
@@ -56,6 +61,7 @@ class Database:
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
+        self.writes.close()
         self.thermal.close()
         self.store.dispose()
 
@@ -176,6 +182,13 @@ class Database:
         coll = self.catalog.get(collection)
         return self.thermal.get(coll, coerce_key(coll, key), version=version)
 
+    def data_state(self, collection: str) -> tuple[int, int] | None:
+        """(the catalog generation, the collection's data version) when the store reads
+        them without network I/O (file-backed SQLite), else None. An answer read under
+        one state is still current while the state is unchanged."""
+        reader = self.thermal.keyread
+        return None if reader is None else reader.state(collection)
+
     def get_or_raise(self, collection: str, key: Any) -> dict[str, Any]:
         record = self.get(collection, key)
         if record is None:
@@ -241,20 +254,37 @@ class Database:
         conversation: str | None = None,
         *,
         transform: Callable[[QuerySpec], QuerySpec] | None = None,
+        scope: PromptScope | None = None,
     ) -> Answer:
         """Answer a question in plain English (see docs/nl.md); ``transform`` sees every
-        QuerySpec before it runs (the gateway's grants and row filters)."""
+        QuerySpec before it runs (the gateway's grants and row filters), ``scope`` bounds
+        what an LLM prompt may show for the caller."""
         self.catalog.refresh()
-        return self.nl.ask(question, now=now, conversation=conversation, transform=transform)
+        return self.nl.ask(
+            question, now=now, conversation=conversation, transform=transform, scope=scope
+        )
 
     def sql(
-        self, text: str, *, max_rows: int | None = None, timeout: float | None = None
+        self,
+        text: str,
+        *,
+        max_rows: int | None = None,
+        timeout: float | None = None,
+        grants: SQLGrants | None = None,
     ) -> Result:
-        """Run one read-only SELECT over the collections (anything else: UnsafeSQLError)."""
+        """Run one read-only SELECT over the collections (anything else: UnsafeSQLError);
+        ``grants`` (from the gateway) says which collections the caller may read."""
         from thermodb.query.sql import run_sql
 
         self.catalog.refresh()
-        return run_sql(self.planner, text, max_rows=max_rows, timeout=timeout, tiers=self.thermal)
+        return run_sql(
+            self.planner,
+            text,
+            max_rows=max_rows,
+            timeout=timeout,
+            tiers=self.thermal,
+            grants=grants,
+        )
 
 
 def _sources(data: Any) -> list[Any]:
