@@ -81,6 +81,9 @@ class Settings(_Section):
     """Write the change stream (THERMODB_OUTBOX=0 turns it off; docs/lifecycle.md)."""
     events: str = "local"
     """Where `thermodb events forward` sends by default: 'local', nats://... or redis://..."""
+    insights: dict[str, Any] = Field(default_factory=dict)
+    """Query log, index advisor, anomalies: validated by
+    :class:`thermodb.intelligence.settings.InsightsSettings` (see docs/insights.md)."""
     query_timeout_s: float = 30.0
     max_rows: int = 100_000
 
@@ -150,7 +153,7 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-_SECTIONS = frozenset({"s3", "llm", "security", "auth"})
+_SECTIONS = frozenset({"s3", "llm", "security", "auth", "insights"})
 
 
 def _deep_merge(into: dict[str, Any], new: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from thermodb.errors import NotFoundError
 from thermodb.events.outbox import Outbox
 from thermodb.ingest.pipeline import IngestOptions, Ingestor, IngestReport, Progress
 from thermodb.ingest.routing import Router
+from thermodb.intelligence import Insights, logged
 from thermodb.query.planner import Planner, parse_spec
 from thermodb.query.result import Result
 from thermodb.query.spec import QuerySpec
@@ -56,11 +57,14 @@ class Database:
         self._ingestor.write_hooks.append(self.events.on_write)
         self.thermal.migrator.switch_hooks.append(self.events.on_move)
         self.thermal.recover()
+        self.insights = Insights(self.store, self.catalog, self.settings.insights,
+                                 planner=lambda: self.planner, run=self.query)  # fmt: skip
         if self.settings.migrate_every:
             self.thermal.start(self.settings.migrate_every)
 
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
+        self.insights.close()
         self.writes.close()
         self.thermal.close()
         self.store.dispose()
@@ -80,6 +84,7 @@ class Database:
         return f"<thermodb.Database {self.target!r} ({self.store.dialect})>"
 
     # -- writing --------------------------------------------------------------------------
+    @logged("ingest")
     def ingest(
         self,
         data: Any,
@@ -222,6 +227,7 @@ class Database:
         """The query planner (created on first use); the only thing that runs queries."""
         return Planner(self.catalog, self.store)
 
+    @logged("spec")
     def query(
         self, spec: QuerySpec | Mapping[str, Any] | str, *, max_rows: int | None = None
     ) -> Result:
@@ -247,6 +253,7 @@ class Database:
 
         return NLEngine(self)
 
+    @logged("ask")
     def ask(
         self,
         question: str,
@@ -264,6 +271,7 @@ class Database:
             question, now=now, conversation=conversation, transform=transform, scope=scope
         )
 
+    @logged("sql")
     def sql(
         self,
         text: str,

@@ -62,6 +62,7 @@ COMMAND_MODULES = [
     "thermodb.cli.server",
     "thermodb.cli.events",
     "thermodb.cli.lifecycle",
+    "thermodb.cli.insights",
 ]
 """Modules that add commands to ``app`` when imported; add a line to add a topic."""
 

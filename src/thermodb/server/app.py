@@ -21,6 +21,7 @@ from thermodb.server import (
     routes_console_api,
     routes_data,
     routes_events,
+    routes_insights,
     routes_ops,
     routes_query,
 )
@@ -80,6 +81,8 @@ def create_app(
     app.include_router(routes_query.router)
     app.include_router(routes_ops.router)
     app.include_router(routes_events.router)  # the change stream (docs/lifecycle.md)
+    app.include_router(routes_insights.router)
+    metrics.registry.register(routes_insights.InsightsCollector(db))
     app.include_router(routes_console_api.router)
     app.include_router(routes_console.router)
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
