@@ -356,8 +356,14 @@ class Outbox:
 
 
 _PLAIN, _JSON, _BOOL = 0, 1, 2
-_APPENDED = {"sqlite": (appended_events_sql, upserted_events_sql)}
-"""Engines that build the events of a batch themselves (appended, upserted), by engine."""
+ENGINE_BUILT = True
+"""Let SQLite build the events of a batch itself (tests turn it off to compare the paths)."""
+
+
+def _engine_built(store: OperationalStore) -> bool:
+    from thermodb.storage.backends.sqlite import SQLiteBackend
+
+    return ENGINE_BUILT and isinstance(store.backend, SQLiteBackend)
 
 
 class _Shape:
@@ -371,10 +377,10 @@ class _Shape:
         self.kinds = [special.get(f.type, _PLAIN) if f is not None else _PLAIN for f in fields]
         self.kinds_used = any(k != _PLAIN for k in self.kinds)
         key = coll.fields.get(coll.key_field or "")
-        fast = _APPENDED.get(store.ops.capabilities.name)
-        self.appended_sql = fast[0](store, coll, columns) if fast is not None else None
+        fast = _engine_built(store)
+        self.appended_sql = appended_events_sql(store, coll, columns) if fast else None
         """SQL that writes the events of appended rows in the engine (None: Python builds)."""
-        self.upserted_sql = fast[1](store, coll, columns) if fast is not None else None
+        self.upserted_sql = upserted_events_sql(store, coll, columns) if fast else None
         """SQL that writes the events of upserted rows in the engine (None: Python builds)."""
         self.key_index = (
             list(columns).index(key.column)

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from thermodb.catalog.model import Collection
 from thermodb.catalog.store import collections_table
 from thermodb.errors import StorageError
-from thermodb.storage.dialects import SQLiteOps
+from thermodb.storage.backends.sqlite import SQLiteBackend
 from thermodb.storage.operational import OperationalStore
 
 __all__ = ["SnapshotEngine", "engine_for", "open_snapshot"]
@@ -46,8 +46,9 @@ class SnapshotEngine(Protocol):
 def open_snapshot(path: Path) -> OperationalStore:
     """A store over a snapshot file (read through the same code as a live SQLite store)."""
     engine = sa.create_engine(f"sqlite:///{path}")
-    SQLiteOps.install(engine)
-    return OperationalStore(engine, SQLiteOps())
+    backend = SQLiteBackend()
+    backend.install(engine)
+    return OperationalStore(engine, backend)
 
 
 class SQLiteSnapshots:
@@ -202,12 +203,9 @@ def _chunks(rows: Any) -> Iterator[list[dict[str, Any]]]:
         yield chunk
 
 
-_ENGINES: dict[str, SnapshotEngine] = {
-    "sqlite": SQLiteSnapshots(),
-    "postgresql": PostgresSnapshots(),
-}
-
-
 def engine_for(store: OperationalStore) -> SnapshotEngine:
-    """The snapshot engine of a store's backend (by its declared capabilities)."""
-    return _ENGINES[store.ops.capabilities.name]
+    """The snapshot engine of a store's backend (by the backend's class: the one-file SQLite
+    store copies itself, the others export in one snapshot transaction)."""
+    if isinstance(store.backend, SQLiteBackend):
+        return SQLiteSnapshots()
+    return PostgresSnapshots()
