@@ -164,6 +164,22 @@ class Outbox:
         key_json = orjson.dumps(key, option=_DUMPS_OPTIONS).decode()
         self._append(conn, [(coll.name, key_json, "delete", coll.schema_version, None, None)])
 
+    def on_expire(
+        self, conn: Connection, coll: Collection, keys: Sequence[Any], rows: int, before: datetime
+    ) -> None:
+        """Retention deleted ``rows`` warm rows older than ``before``: a ``delete`` per key
+        of a keyed collection, one ``expire`` event (count and cut-off) for a keyless one."""
+        dumps, version = orjson.dumps, coll.schema_version
+        if keys:
+            entries: list[_Entry] = [
+                (coll.name, dumps(k, option=_DUMPS_OPTIONS).decode(), "delete", version, None, None)
+                for k in keys
+            ]
+        else:
+            payload = dumps({"rows": rows, "before": before}, option=_DUMPS_OPTIONS).decode()
+            entries = [(coll.name, None, "expire", version, payload, None)]
+        self._append(conn, entries)
+
     def on_schema(self, conn: Connection, coll: Collection, note: str) -> None:
         """The collection's settings changed without a new schema version (an alter)."""
         if not self.enabled:
