@@ -56,7 +56,7 @@ def main() -> int:
     answered: list[tuple[float, bool]] = []
     took: list[float] = []
     reasons: collections.Counter[str] = collections.Counter()
-    out = Path(a.out).open("w") if a.out else None
+    out = Path(a.out).open("w") if a.out else None  # noqa: SIM115 (closed at the end)
     for table, tqs in sorted(by_table.items()):
         with tempfile.TemporaryDirectory(prefix="wtq-") as tmp:
             db = thermodb.open(str(Path(tmp) / "data"))

@@ -23,7 +23,9 @@ class ExampleStore:
     def __init__(self, store: OperationalStore) -> None:
         self.store = store
 
-    def add(self, question: str, spec: QuerySpec, namespace: str = "", *, wait: bool = True) -> None:
+    def add(
+        self, question: str, spec: QuerySpec, namespace: str = "", *, wait: bool = True
+    ) -> None:
         """Keep an answered question in ``namespace`` (``wait=False``: StorageError at once
         if the store is held by another writer, for the caller to retry later)."""
         key = question.strip().lower()
