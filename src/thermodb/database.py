@@ -285,7 +285,10 @@ class Database:
 
     def migrate(self, now: datetime | None = None, *, dry_run: bool = False) -> PassReport:
         """Run one migration pass as if at ``now``: demote, promote, delete, clean up."""
-        return self.thermal.migrate(now, dry_run=dry_run)
+        from thermodb.lifecycle.retention import enforce_retention
+
+        # delete_after for warm rows and the change stream, at the same now (lifecycle.md)
+        return enforce_retention(self, self.thermal.migrate(now, dry_run=dry_run))
 
     def describe(self, collection: str) -> dict[str, Any]:
         """What `describe` shows: fields, types, null fractions, examples, roles, history."""

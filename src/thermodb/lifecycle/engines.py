@@ -28,7 +28,6 @@ from sqlalchemy.engine import Connection
 from thermodb.catalog.model import Collection
 from thermodb.catalog.store import collections_table
 from thermodb.errors import StorageError
-from thermodb.storage.backends.postgres import PostgresBackend
 from thermodb.storage.backends.sqlite import SQLiteBackend
 from thermodb.storage.operational import OperationalStore
 
@@ -204,12 +203,9 @@ def _chunks(rows: Any) -> Iterator[list[dict[str, Any]]]:
         yield chunk
 
 
-_ENGINES: dict[str, SnapshotEngine] = {
-    SQLiteBackend.capabilities.name: SQLiteSnapshots(),
-    PostgresBackend.capabilities.name: PostgresSnapshots(),
-}
-
-
 def engine_for(store: OperationalStore) -> SnapshotEngine:
-    """The snapshot engine of a store's backend (by its declared capabilities)."""
-    return _ENGINES[store.ops.capabilities.name]
+    """The snapshot engine of a store's backend (by the backend's class: the one-file SQLite
+    store copies itself, the others export in one snapshot transaction)."""
+    if isinstance(store.backend, SQLiteBackend):
+        return SQLiteSnapshots()
+    return PostgresSnapshots()
