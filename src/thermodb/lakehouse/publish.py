@@ -34,7 +34,6 @@ from thermodb.lakehouse.conform import conform, copy_digest, copy_reasons
 from thermodb.lakehouse.layout import Lake
 from thermodb.lakehouse.schema import columns_of, fits, iceberg_schema
 from thermodb.lakehouse.source import LakeSource
-from thermodb.tiers.manager import snapshot
 from thermodb.tiers.segments import Segment
 
 if TYPE_CHECKING:
@@ -205,7 +204,7 @@ def _plan(db: LakeSource, coll: Collection, lake: Lake) -> _Plan:
     """The wanted table, from one consistent read of the segment catalog."""
     segments = db.thermal.segments
     with db.store.read() as conn:
-        snapshot(conn)
+        db.store.backend.snapshot(conn)
         segs = segments.segments(coll.name, conn=conn)
         hidden = segments.tombstones(conn, [s.id for s in segs])
     columns = columns_of(coll, segs)
