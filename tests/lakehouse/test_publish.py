@@ -19,7 +19,7 @@ from readers import (
 
 from thermodb.cli.app import main
 from thermodb.database import Database
-from thermodb.errors import NotFoundError
+from thermodb.errors import NotFoundError, StorageError
 from thermodb.lakehouse import publish, publish_all
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
@@ -289,5 +289,17 @@ def test_publish_on_s3_reads_back_through_the_s3_file_io(tmp_path: Path) -> None
             assert table.num_rows == 47 == db.count("logs")
             assert sorted(table.column("id").to_pylist()) == [i for i in range(48) if i != 5]
             assert not publish(db, "logs").changed
+            # the S3 endpoint unreachable: a clear error, the published snapshot unchanged
+            db.delete("logs", 30)
+            server.stop()
+            with pytest.raises(StorageError, match="cannot publish 'logs'"):
+                publish(db, "logs")
+            server = moto_server.ThreadedMotoServer(
+                ip_address="127.0.0.1", port=port, verbose=False
+            )
+            server.start()
+            assert load_table(db, "logs").metadata_location == report.metadata_location
+            assert publish(db, "logs").changed
+            assert load_table(db, "logs").scan().to_arrow().num_rows == 46
     finally:
         server.stop()
