@@ -63,6 +63,9 @@ class IndexBackend(Protocol):
         self, table: str, columns: Sequence[str], statements: Sequence[sa.Executable]
     ) -> list[Estimate]: ...
 
+    def reset(self) -> None:
+        """Forget what was measured during the last pass (called as a pass starts)."""
+
     def create(self, name: str, table: str, columns: Sequence[str]) -> None: ...
 
     def drop(self, name: str) -> None: ...

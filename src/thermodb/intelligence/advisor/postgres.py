@@ -39,6 +39,9 @@ class PostgresIndexes:
         """The schema HypoPG's functions live in (None: not installed)."""
         self.hypothetical = self.hypopg is not None
 
+    def reset(self) -> None:
+        """Nothing is remembered between estimates (the planner's costs are cheap)."""
+
     def _hypopg(self) -> str | None:
         find = (
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
@@ -59,7 +62,10 @@ class PostgresIndexes:
 
     def _plan(self, conn: Connection, statement: sa.Executable) -> dict[str, Any]:
         with explaining(conn, "EXPLAIN (FORMAT JSON) "):
-            raw = conn.execute(statement).scalar_one()
+            result = conn.execute(statement)
+            row = result.cursor.fetchone()  # raw: the statement's own row types do not apply
+            raw = row[0] if row else "[]"
+            result.close()
         document = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
         plan: dict[str, Any] = document[0]["Plan"]
         return plan
