@@ -111,11 +111,18 @@ def workload(calls: int) -> list[tuple[str, dict[str, Any]]]:
 
 
 def replay(db: Database, calls: list[tuple[str, dict[str, Any]]]) -> dict[str, list[float]]:
+    """Client-side ms per call of ``db.query`` (keys: shape) and of the planner alone, one
+    statement in one transaction (keys: ``planner:`` + shape), alternating which goes first."""
     out: dict[str, list[float]] = defaultdict(list)
-    for shape, spec in calls:
-        started = time.perf_counter()
-        db.query(spec)
-        out[shape].append((time.perf_counter() - started) * 1000)
+    for i, (shape, spec) in enumerate(calls):
+        parsed = parse_spec(spec)
+        for key in (shape, "planner:" + shape) if i % 2 == 0 else ("planner:" + shape, shape):
+            started = time.perf_counter()
+            if key == shape:
+                db.query(spec)
+            else:
+                db.planner.run(parsed)
+            out[key].append((time.perf_counter() - started) * 1000)
     return out
 
 
@@ -187,6 +194,14 @@ def report(name: str, found: dict[str, Any], slow_ms: float) -> bool:
         ok = ok and verdict == "ok"
         print(f"  {shape:<22} {b50:>9.2f} / {b99:>8.2f} {a50:>9.2f} / {a99:>8.2f} "
               f"{x50:>7.1f} {x99:>7.1f}  {'served' if slow else 'other'} {verdict}")  # fmt: skip
+    print("  the planner alone (one statement in one transaction: what an index can change)")
+    for shape in SHAPES:
+        key = "planner:" + shape
+        b50, a50 = statistics.median(before[key]), statistics.median(after[key])
+        b99, a99 = p99(before[key]), p99(after[key])
+        role = "served" if shape in served else "other"
+        print(f"  {shape:<22} {b50:>9.2f} / {b99:>8.2f} {a50:>9.2f} / {a99:>8.2f} "
+              f"{b50 / a50:>7.1f} {b99 / a99:>7.1f}  {role}")  # fmt: skip
     for d in (d for p in found["passes"] for d in p["decisions"]):
         print(f"  decision: {d['action']} {d['index_name']} ({', '.join(d['columns'])}): "
               f"{d['reason']}")  # fmt: skip
