@@ -30,25 +30,70 @@ from thermodb.errors import ThermoError
 __all__ = ["SetScore", "matches", "run_set"]
 
 
+BANDS = ((0.9, 1.01), (0.8, 0.9), (0.7, 0.8), (0.5, 0.7), (0.0, 0.5))
+"""Confidence bands of the reliability table, highest first."""
+
+
 @dataclass
 class SetScore:
-    """Right answers per category, and what went wrong with the others."""
+    """Right, wrong and refused answers per category, and the confidence of each answer.
+
+    ``by_category`` maps a category to ``[right, total]`` (kept for callers); ``outcomes``
+    to ``[right, wrong, refused]``. ``answered`` holds (confidence, right) of every answer
+    that was not a refusal, for the reliability table.
+    """
 
     right: int = 0
     total: int = 0
+    wrong: int = 0
+    refused: int = 0
     by_category: dict[str, list[int]] = field(default_factory=dict)
+    outcomes: dict[str, list[int]] = field(default_factory=dict)
+    answered: list[tuple[float, bool]] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
 
     @property
     def accuracy(self) -> float:
         return self.right / max(1, self.total)
 
+    def add(self, category: str, outcome: str, confidence: float | None) -> None:
+        """Count one question: ``outcome`` is right, wrong or refused."""
+        cat = self.by_category.setdefault(category, [0, 0])
+        out = self.outcomes.setdefault(category, [0, 0, 0])
+        ok = outcome == "right"
+        cat[0] += ok
+        cat[1] += 1
+        out[("right", "wrong", "refused").index(outcome)] += 1
+        self.right += ok
+        self.wrong += outcome == "wrong"
+        self.refused += outcome == "refused"
+        self.total += 1
+        if confidence is not None:
+            self.answered.append((confidence, ok))
+
+    def reliability(self) -> list[tuple[str, int, int]]:
+        """(band, answers in it, right among them) per confidence band."""
+        rows = []
+        for lo, hi in BANDS:
+            got = [ok for c, ok in self.answered if lo <= c < hi]
+            label = f">= {lo:.1f}" if hi > 1 else f"{lo:.1f}-{hi:.1f}"
+            rows.append((label, len(got), sum(got)))
+        return rows
+
     def table(self) -> str:
-        lines = [
-            f"{cat:24s} {ok:4d}/{n:<4d} {100 * ok / n:5.1f}%"
-            for cat, (ok, n) in sorted(self.by_category.items())
-        ]
-        lines.append(f"accuracy {self.right}/{self.total} = {100 * self.accuracy:.1f}%")
+        lines = [f"{'category':24s} right wrong refused  of   right%"]
+        for cat, (ok, bad, no) in sorted(self.outcomes.items()):
+            n = ok + bad + no
+            lines.append(f"{cat:24s} {ok:5d} {bad:5d} {no:7d} {n:4d}  {100 * ok / n:5.1f}%")
+        lines.append(
+            f"accuracy {self.right}/{self.total} = {100 * self.accuracy:.1f}%; "
+            f"wrong {self.wrong} ({100 * self.wrong / max(1, self.total):.1f}%), "
+            f"refused {self.refused}"
+        )
+        lines.append("confidence  answers  right  share right")
+        for label, n, ok in self.reliability():
+            share = f"{100 * ok / n:5.1f}%" if n else "    -"
+            lines.append(f"{label:10s} {n:8d} {ok:6d}  {share}")
         return "\n".join(lines)
 
 
@@ -132,20 +177,19 @@ def run_set(root: Path, data_dir: Path | None = None) -> SetScore:
         score = SetScore()
         for q in questions:
             conversation = f"{root.name}-{q['conversation']}" if q.get("conversation") else None
+            confidence: float | None = None
             try:
                 answer = db.ask(q["question"], now=now, conversation=conversation)
                 ok = matches(q["gold"], answer.rows, bool(q.get("ordered")))
-                got = f"{len(answer.rows)} rows: {str(answer.rows)[:160]}"
+                confidence = answer.confidence
+                got = f"{len(answer.rows)} rows (conf {confidence:.2f}): {str(answer.rows)[:160]}"
+                outcome = "right" if ok else "wrong"
             except ThermoError as exc:
-                ok, got = False, f"error: {exc}"
-            cat = score.by_category.setdefault(q["category"], [0, 0])
-            cat[0] += ok
-            cat[1] += 1
-            score.right += ok
-            score.total += 1
+                ok, got, outcome = False, f"error: {exc}", "refused"
+            score.add(q["category"], outcome, confidence)
             if not ok:
                 score.misses.append(
-                    f"MISS {q['id']}: {q['question']!r}\n"
+                    f"{'MISS' if outcome == 'wrong' else 'REFUSED'} {q['id']}: {q['question']!r}\n"
                     f"     expected {str(q['gold']['rows'])[:160]}\n     got {got}"
                 )
         db.close()

@@ -83,3 +83,55 @@ def test_public_surface() -> None:
     }
     for name in thermodb.__all__:
         assert hasattr(thermodb, name), name
+
+
+ENGINE_NAMES = {"sqlite", "postgresql", "postgres", "duckdb"}
+BACKENDS = "thermodb.storage.backends"
+
+
+def _names_an_engine(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value in ENGINE_NAMES
+
+
+def test_no_engine_name_checks_outside_the_backend_packages() -> None:
+    """Engine differences live in storage/backends: callers ask capabilities, never compare
+    a dialect's name (``== "sqlite"``, ``in ("postgresql", ...)``, a dict keyed by names)."""
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        module = module_name(path)
+        if module.startswith(BACKENDS):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            hits: list[ast.AST] = []
+            if isinstance(node, ast.Compare):
+                for side in [node.left, *node.comparators]:
+                    hits += [side] if _names_an_engine(side) else []
+                    if isinstance(side, ast.Tuple | ast.List | ast.Set):
+                        hits += [e for e in side.elts if _names_an_engine(e)]
+            elif isinstance(node, ast.Dict):
+                hits += [k for k in node.keys if k is not None and _names_an_engine(k)]
+            elif isinstance(node, ast.Match):
+                hits += [
+                    c.pattern.value
+                    for c in node.cases
+                    if isinstance(c.pattern, ast.MatchValue) and _names_an_engine(c.pattern.value)
+                ]
+            found += [f"{module}:{getattr(h, 'lineno', '?')}" for h in hits]
+    assert not found, f"engine-name checks outside {BACKENDS}: {found}"
+
+
+def test_every_backend_declares_the_same_capabilities() -> None:
+    from dataclasses import fields
+
+    from thermodb.storage.backends.base import Capabilities
+    from thermodb.storage.backends.duckdb import DuckDBBackend
+    from thermodb.storage.backends.postgres import PostgresBackend
+    from thermodb.storage.backends.sqlite import SQLiteBackend
+
+    names = {f.name for f in fields(Capabilities)}
+    for backend in (SQLiteBackend, PostgresBackend, DuckDBBackend):
+        caps = backend.capabilities
+        assert isinstance(caps, Capabilities)
+        assert {f.name for f in fields(caps)} == names
+        for method in ("quote", "json_leaf", "as_text", "percentile", "bucket", "widen_sql"):
+            assert callable(getattr(backend, method)), (backend, method)

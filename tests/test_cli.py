@@ -51,7 +51,7 @@ def test_stdin_and_glob(tmp_path: Path) -> None:
         (["ingest", "{src}", "-c", "x"], '{"id": 1}\n{"id": \n', 3, "record 2"),
         (["ingest", "{src}", "-c", "Bad Name"], '{"id": 1}\n', 2, "not a valid collection"),
         (["ingest", "{tmp}/missing.ndjson", "-c", "x"], "", 3, "no such file"),
-        (["describe", "nope"], "", 4, "no collection named"),
+        (["describe", "nope"], '{"id": 1}\n', 4, "no collection named"),
         (["get", "x", "abc"], '{"id": 1}\n', 3, "is a number"),
     ],
 )
@@ -61,7 +61,7 @@ def test_bad_input_gets_a_clear_error_and_exit_code(
     data = tmp_path / "d"
     src = tmp_path / "in.ndjson"
     src.write_text(content)
-    if args[0] == "get":
+    if args[0] in ("get", "describe"):
         run_cli("ingest", str(src), "-c", "x", data=data)
     argv = [a.format(src=src, tmp=tmp_path) for a in args]
     r = run_cli(*argv, data=data)

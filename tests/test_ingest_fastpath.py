@@ -178,7 +178,7 @@ def test_fast_path_handles_clean_files_without_the_record_walk(
 
 def test_bad_lines_keep_their_record_errors(sqlite_db: Database, tmp_path: Path) -> None:
     path = tmp_path / "mixed.ndjson"
-    path.write_bytes(b'{"a": 1}\n{"a": \n{"a.b": 2}\n{"a": 3}\n')
+    path.write_bytes(b'{"a": 1}\n{"a": \n{"a\\u0000b": 2}\n{"a": 3}\n')
     report = sqlite_db.ingest(str(path), collection="mixed", on_error="skip")
     assert report.written == 2
     assert [(r.position, r.reason[:12]) for r in report.rejections] == [
@@ -188,7 +188,7 @@ def test_bad_lines_keep_their_record_errors(sqlite_db: Database, tmp_path: Path)
 
 
 LIMITS = Limits(max_record_bytes=400, max_depth=3, max_field_name=3, max_fields=3)
-NAMES = st.sampled_from(["a", "b", "abcd", "x.y", "\x01"])
+NAMES = st.sampled_from(["a", "b", "abcd", "x.y", "\x01", "\x00", '"q'])
 SMALL = st.recursive(
     st.one_of(st.none(), st.integers(-1000, 1000), st.text(max_size=30)),
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(NAMES, inner, max_size=3)),

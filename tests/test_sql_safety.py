@@ -192,3 +192,76 @@ def test_unknown_collection_and_bad_sql(data: Database) -> None:
         data.sql("   ")
     with pytest.raises(QueryError):
         data.sql("SELECT no_such_column FROM users")
+
+
+# -- work the timeout cannot bound (finding 6) ---------------------------------------------
+HEAVY = [
+    "SELECT printf('%.*c', 900000000, 'x') FROM users",
+    "SELECT printf('%900000000c', 'x') FROM users",
+    "SELECT format('%*s', 900000000, 'x') FROM users",
+    "SELECT repeat('x', 500000000) FROM users",
+    "SELECT repeat(plan, 1000) FROM users",
+    "SELECT lpad('x', 900000000) FROM users",
+    "SELECT rpad(plan, 100000 * 10000, 'y') FROM users",
+    "SELECT replace(replace(plan, 'p', '" + "x" * 50 + "'), 'x', '" + "y" * 50 + "') FROM users",
+    "SELECT zeroblob(900000000)",
+    "SELECT randomblob(900000000)",
+]
+
+
+@pytest.mark.parametrize("text", HEAVY)
+def test_size_arguments_are_bounded(data: Database, text: str) -> None:
+    with pytest.raises(UnsafeSQLError):
+        data.sql(text)
+
+
+def test_small_size_arguments_still_run(data: Database) -> None:
+    if data.store.dialect == "sqlite":
+        assert data.sql("SELECT replace('a-b', '-', '--'), printf('%5s', 'x')").rows == [
+            ["a--b", "    x"]
+        ]
+    if data.store.dialect == "postgresql":  # SQLite has no repeat() or lpad()
+        result = data.sql("SELECT repeat('ab', 2), lpad('x', 3, '-'), replace('a-b', '-', '--')")
+        assert result.rows == [["abab", "--x", "a--b"]]
+
+
+def test_deep_nesting_is_refused_quickly(data: Database) -> None:
+    import time
+
+    for depth in (40, 100, 5000):
+        text = "SELECT " + "(" * depth + "1" + ")" * depth + " FROM users"
+        started = time.monotonic()
+        with pytest.raises(QueryError, match="nested too deeply"):
+            data.sql(text)
+        assert time.monotonic() - started < 1.0
+    assert data.sql("SELECT " + "(" * 20 + "1" + ")" * 20).rows == [[1]]
+
+
+def test_many_or_terms_are_checked_in_linear_time(data: Database) -> None:
+    import time
+
+    text = "SELECT count(*) FROM users WHERE " + " OR ".join(f"id = {i}" for i in range(1000))
+    started = time.monotonic()
+    try:
+        assert data.sql(text).rows == [[20]]
+    except QueryError as exc:  # SQLite's own limit: an expression tree 1000 deep
+        assert "too large" in exc.message
+    assert time.monotonic() - started < 5.0  # was 49 s: a full print per OR node
+    text = "SELECT count(*) FROM users WHERE " + " OR ".join(f"id = {i}" for i in range(500))
+    assert data.sql(text).rows == [[20]]
+    with pytest.raises(QueryError, match=r"characters long|tokens"):
+        data.sql("SELECT 1 FROM users WHERE " + " OR ".join("id = 1" for _ in range(5000)))
+
+
+def test_functions_outside_the_allow_list_are_refused(data: Database) -> None:
+    for text in (
+        "SELECT sqlite_version()",
+        "SELECT version()",
+        "SELECT current_user",
+        "SELECT user FROM users",
+        "SELECT CAST(plan AS regclass) FROM users",
+        "SELECT no_such_function(plan) FROM users",
+    ):
+        with pytest.raises(UnsafeSQLError):
+            data.sql(text)
+    assert data.sql('SELECT count("plan") FROM users').rows == [[20]]

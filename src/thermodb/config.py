@@ -66,11 +66,21 @@ class Settings(_Section):
     cache_bytes: int = 64 * 1024 * 1024
     migrate_every: float | None = None
     """Seconds between background migration passes (THERMODB_MIGRATE_EVERY); None: off."""
+    segment_rows: int | None = None
+    """Default target rows per cold segment for policies that set none
+    (THERMODB_SEGMENT_ROWS); None: the policy default."""
     s3: S3Settings = Field(default_factory=S3Settings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    auth: dict[str, Any] = Field(default_factory=dict)
+    """Authentication (JWT secret or key, audience, issuer...): validated with ``security``
+    by :class:`thermodb.security.config.SecurityConfig` (see docs/security.md)."""
     security: dict[str, Any] = Field(default_factory=dict)
     """Row filters, masks, rate limits, audit signing: validated by
     :class:`thermodb.security.config.SecurityConfig` (see docs/security.md)."""
+    outbox: bool = True
+    """Write the change stream (THERMODB_OUTBOX=0 turns it off; docs/lifecycle.md)."""
+    events: str = "local"
+    """Where `thermodb events forward` sends by default: 'local', nats://... or redis://..."""
     insights: dict[str, Any] = Field(default_factory=dict)
     """Query log, index advisor, anomalies: validated by
     :class:`thermodb.intelligence.settings.InsightsSettings` (see docs/insights.md)."""
@@ -143,7 +153,7 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-_SECTIONS = frozenset({"s3", "llm", "security", "insights"})
+_SECTIONS = frozenset({"s3", "llm", "security", "auth", "insights"})
 
 
 def _deep_merge(into: dict[str, Any], new: dict[str, Any]) -> None:

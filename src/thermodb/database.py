@@ -17,6 +17,7 @@ from thermodb.catalog.model import Collection
 from thermodb.catalog.store import Catalog
 from thermodb.config import Settings, load_settings
 from thermodb.errors import NotFoundError
+from thermodb.events.outbox import Outbox
 from thermodb.ingest.pipeline import IngestOptions, Ingestor, IngestReport, Progress
 from thermodb.ingest.routing import Router
 from thermodb.intelligence import Insights, logged
@@ -24,10 +25,13 @@ from thermodb.query.planner import Planner, parse_spec
 from thermodb.query.result import Result
 from thermodb.query.spec import QuerySpec
 from thermodb.records import coerce_key
+from thermodb.storage.deferred import DeferredWrites
 from thermodb.storage.operational import OperationalStore, open_store
 
 if TYPE_CHECKING:
     from thermodb.nl.engine import Answer, NLEngine
+    from thermodb.nl.scope import PromptScope
+    from thermodb.query.sql_check import SQLGrants
     from thermodb.tiers.migration import PassReport
 
 __all__ = ["Database", "open"]
@@ -41,12 +45,17 @@ class Database:
         self.settings = settings or load_settings(target)
         self.store: OperationalStore = open_store(self.settings.operational_url)
         self.catalog = Catalog(self.store)
+        self.writes = DeferredWrites()
+        """Small writes after a read (conversation turns, NL examples), never waited on."""
         self.router = Router()
         self._ingestor = Ingestor(self.catalog, self.store, self.router)
         from thermodb.tiers.manager import Tiers
 
         self.thermal = Tiers.from_settings(self.store, self.catalog, self.settings)
         self._ingestor.write_hooks.append(self.thermal.on_write)
+        self.events = Outbox(self.store, enabled=self.settings.outbox)  # docs/lifecycle.md
+        self._ingestor.write_hooks.append(self.events.on_write)
+        self.thermal.migrator.switch_hooks.append(self.events.on_move)
         self.thermal.recover()
         self.insights = Insights(self.store, self.catalog, self.settings.insights,
                                  planner=lambda: self.planner, run=self.query)  # fmt: skip
@@ -56,6 +65,7 @@ class Database:
     # -- lifecycle ------------------------------------------------------------------------
     def close(self) -> None:
         self.insights.close()
+        self.writes.close()
         self.thermal.close()
         self.store.dispose()
 
@@ -99,7 +109,10 @@ class Database:
         value = coerce_key(coll, key)
         with self.store.begin() as conn:
             warm = self.store.delete_keys(conn, coll, [value]) > 0
-            return self.thermal.on_delete(conn, coll, value) or warm
+            found = self.thermal.on_delete(conn, coll, value) or warm
+            if found:
+                self.events.on_delete(conn, coll, value)
+            return found
 
     def alter(
         self,
@@ -128,6 +141,7 @@ class Database:
 
         with self.store.begin() as conn:
             bump_version(conn, collection)
+            self.events.on_schema(conn, altered, "altered")
         return altered
 
     def drop(self, collection: str) -> None:
@@ -137,6 +151,7 @@ class Database:
             self.store.drop_table(conn, collection)
             self.catalog.remove(conn, collection)
             cold_files = self.thermal.on_drop(conn, collection)
+            self.events.on_drop(conn, collection)
         for location in cold_files:
             self.thermal.cold.delete(location)
 
@@ -171,6 +186,13 @@ class Database:
                 version = None
         coll = self.catalog.get(collection)
         return self.thermal.get(coll, coerce_key(coll, key), version=version)
+
+    def data_state(self, collection: str) -> tuple[int, int] | None:
+        """(the catalog generation, the collection's data version) when the store reads
+        them without network I/O (file-backed SQLite), else None. An answer read under
+        one state is still current while the state is unchanged."""
+        reader = self.thermal.keyread
+        return None if reader is None else reader.state(collection)
 
     def get_or_raise(self, collection: str, key: Any) -> dict[str, Any]:
         record = self.get(collection, key)
@@ -239,21 +261,38 @@ class Database:
         conversation: str | None = None,
         *,
         transform: Callable[[QuerySpec], QuerySpec] | None = None,
+        scope: PromptScope | None = None,
     ) -> Answer:
         """Answer a question in plain English (see docs/nl.md); ``transform`` sees every
-        QuerySpec before it runs (the gateway's grants and row filters)."""
+        QuerySpec before it runs (the gateway's grants and row filters), ``scope`` bounds
+        what an LLM prompt may show for the caller."""
         self.catalog.refresh()
-        return self.nl.ask(question, now=now, conversation=conversation, transform=transform)
+        return self.nl.ask(
+            question, now=now, conversation=conversation, transform=transform, scope=scope
+        )
 
     @logged("sql")
     def sql(
-        self, text: str, *, max_rows: int | None = None, timeout: float | None = None
+        self,
+        text: str,
+        *,
+        max_rows: int | None = None,
+        timeout: float | None = None,
+        grants: SQLGrants | None = None,
     ) -> Result:
-        """Run one read-only SELECT over the collections (anything else: UnsafeSQLError)."""
+        """Run one read-only SELECT over the collections (anything else: UnsafeSQLError);
+        ``grants`` (from the gateway) says which collections the caller may read."""
         from thermodb.query.sql import run_sql
 
         self.catalog.refresh()
-        return run_sql(self.planner, text, max_rows=max_rows, timeout=timeout, tiers=self.thermal)
+        return run_sql(
+            self.planner,
+            text,
+            max_rows=max_rows,
+            timeout=timeout,
+            tiers=self.thermal,
+            grants=grants,
+        )
 
 
 def _sources(data: Any) -> list[Any]:

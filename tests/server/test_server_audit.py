@@ -151,3 +151,65 @@ def test_stripped_or_removed_signatures_are_found(db: Database) -> None:
         conn.execute(sa.text("DELETE FROM thermo_audit_checkpoints WHERE seq = 8"))
     report = log2.verify()
     assert not report.ok and any("missing" in p for p in report.problems)
+
+
+# -- the head anchor (finding 10) ----------------------------------------------------------
+def test_cut_tail_after_last_checkpoint_is_found(db: Database) -> None:
+    log = _log(db)  # checkpoints at 4 and 8; entries 9 and 10 after the last one
+    with db.store.begin() as conn:
+        conn.execute(sa.text("DELETE FROM thermo_audit WHERE seq > 8"))
+    report = log.verify()
+    assert not report.ok and "cut from the end" in " ".join(report.problems)
+
+
+def test_entries_and_checkpoints_cut_together_are_found(db: Database) -> None:
+    log = _log(db)
+    with db.store.begin() as conn:
+        conn.execute(sa.text("DELETE FROM thermo_audit WHERE seq > 3"))
+        conn.execute(sa.text("DELETE FROM thermo_audit_checkpoints WHERE seq > 3"))
+    report = log.verify()
+    assert not report.ok and report.first_bad_seq == 4
+
+
+def test_rewritten_tail_is_found(db: Database) -> None:
+    """Entries after the last checkpoint rewritten into a consistent chain of their own."""
+    from thermodb.security.audit import entry_hash
+
+    log = _log(db)
+    with db.store.begin() as conn:
+        rows = list(
+            conn.execute(sa.text("SELECT * FROM thermo_audit WHERE seq >= 9 ORDER BY seq"))
+            .mappings()
+            .all()
+        )
+        prev = rows[0]["prev_hash"]
+        for r in rows:
+            digest = entry_hash(
+                prev, r["seq"], r["at"], "mallory", r["action"], r["target"], "ok", r["detail"]
+            )
+            conn.execute(
+                sa.text("UPDATE thermo_audit SET actor='mallory', hash=:h, prev_hash=:p "
+                        "WHERE seq=:s"),
+                {"h": digest, "p": prev, "s": r["seq"]},
+            )  # fmt: skip
+            prev = digest
+    report = log.verify()
+    assert not report.ok and "rewritten" in " ".join(report.problems)
+
+
+def test_forged_or_removed_anchor_is_found(db: Database) -> None:
+    log = _log(db)
+    with db.store.begin() as conn:
+        conn.execute(sa.text("UPDATE thermo_audit_anchor SET signature = '00'"))
+    assert not log.verify().ok
+    with db.store.begin() as conn:
+        conn.execute(sa.text("DELETE FROM thermo_audit_anchor"))
+    report = log.verify()
+    assert not report.ok and "anchor is missing" in " ".join(report.problems)
+
+
+def test_anchor_follows_every_append_and_is_reported(db: Database) -> None:
+    log = _log(db, n=3)
+    log.append("x", "query")
+    report = log.verify()
+    assert report.ok and report.anchor is not None and report.anchor["seq"] == 4

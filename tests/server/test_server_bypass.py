@@ -67,7 +67,7 @@ def test_sql_reading_ungranted_collection_is_403(env: Env) -> None:
         },
         {
             "collection": "messages",
-            "group_by": [{"field": '"text"'}],
+            "group_by": [{"field": '"text" FROM messages; --'}],
             "aggregates": [{"fn": "count"}],
         },
     ],
@@ -78,6 +78,18 @@ def test_identifiers_injected_through_structured_arguments(env: Env, spec: dict)
     if r.status_code == 200:
         assert r.json()["rows"] == []  # a value is only ever a bound parameter
     assert env.app.state.gateway.db.count("messages") == 2
+
+
+def test_a_quoted_field_name_is_the_field_itself(env: Env) -> None:
+    """Quotes name a field whose name holds dots (docs/ingest.md); they are never SQL."""
+    spec = {
+        "collection": "messages",
+        "group_by": [{"field": '"text"'}],
+        "aggregates": [{"fn": "count"}],
+    }
+    plain = {**spec, "group_by": [{"field": "text"}]}
+    quoted = env.client.post("/v1/query", json=spec, headers=env.h("admin")).json()["rows"]
+    assert quoted == env.client.post("/v1/query", json=plain, headers=env.h("admin")).json()["rows"]
 
 
 @pytest.mark.parametrize(

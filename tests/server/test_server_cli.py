@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from gateway_env import seed
 
+from cli_process import run_cli
 from thermodb.cli import main
 from thermodb.database import Database
 
@@ -68,3 +69,31 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
                  ["keys", "revoke"], ["audit", "verify"], ["audit", "tail"]):  # fmt: skip
         assert main([*args, "--help"]) == 0
         assert len(capsys.readouterr().out) > 100
+
+
+def test_reads_in_a_folder_without_data_do_not_create_it(tmp_path: Path) -> None:
+    data = tmp_path / "thermodb-data"
+    for args in (["collections"], ["sql", "SELECT 1"], ["keys", "list"], ["audit", "verify"]):
+        r = run_cli(*args, data=data)
+        assert r.returncode == 4, (args, r.stdout, r.stderr)
+        assert "no thermodb data" in r.stderr
+        assert not data.exists()
+
+
+def test_version_and_flag_help(tmp_path: Path) -> None:
+    from thermodb import __version__
+
+    r = run_cli("--version", data=tmp_path / "d")
+    assert r.returncode == 0 and r.stdout.strip() == f"thermodb {__version__}"
+    r = run_cli("serve", "--help", data=tmp_path / "d")
+    assert "<bool>" not in r.stdout and "--no-auth" in r.stdout
+
+
+def test_keys_create_json(tmp_path: Path) -> None:
+    import json
+
+    data = tmp_path / "d"
+    r = run_cli("keys", "create", "--role", "reader", "--format", "json", data=data)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["key"].startswith("tdb_") and out["role"] == "reader" and out["id"]

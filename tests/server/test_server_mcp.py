@@ -47,7 +47,7 @@ def test_in_memory_gateway_tools_and_resources(sqlite_db: Database) -> None:
             )
             assert _payload(q.content[0].text)["rows"] == [[3]]  # type: ignore[index]
             schema = await client.read_resource("thermodb://schema/users")
-            assert json.loads(schema.contents[0].text)["key_field"] == "id"  # type: ignore[union-attr]
+            assert _payload(schema.contents[0].text)["key_field"] == "id"  # type: ignore[union-attr,index]
 
     anyio.run(scenario)
 

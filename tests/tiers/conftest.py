@@ -35,3 +35,12 @@ def tiered_db(
     database = thermodb.open(target)
     yield database
     database.close()
+
+
+@pytest.fixture(autouse=True)
+def one_window_per_segment(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most tier tests reason about one segment per daily window of hourly events: a
+    target of 24 rows keeps consecutive windows apart. Tests marked ``right_sized`` see
+    the real default (windows merged, small segments compacted)."""
+    if request.node.get_closest_marker("right_sized") is None:
+        monkeypatch.setenv("THERMODB_SEGMENT_ROWS", "24")

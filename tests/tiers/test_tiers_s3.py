@@ -71,6 +71,7 @@ def s3_db(moto: Moto, tmp_path: Path) -> Iterator[Database]:
             "THERMODB_S3__REGION": "us-east-1",
             "THERMODB_S3__ACCESS_KEY_ID": "testing",
             "THERMODB_S3__SECRET_ACCESS_KEY": "testing",
+            "THERMODB_SEGMENT_ROWS": "24",  # one segment per daily window, as asserted
         },
     )
     database = Database(tmp_path / "data", settings)
@@ -139,6 +140,7 @@ def test_postgres_with_s3_and_redis_moves_both_ways(
             "THERMODB_S3__REGION": "us-east-1",
             "THERMODB_S3__ACCESS_KEY_ID": "testing",
             "THERMODB_S3__SECRET_ACCESS_KEY": "testing",
+            "THERMODB_SEGMENT_ROWS": "24",  # one segment per daily window, as asserted
         },
     )
     with Database(pg_url, settings) as db:

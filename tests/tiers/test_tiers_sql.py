@@ -21,7 +21,13 @@ STATEMENTS = [
     "SELECT id, ts, ctx FROM logs ORDER BY ms DESC, id LIMIT 5",
     "SELECT * FROM logs WHERE id IN (3, 50, 119) ORDER BY id",
     "WITH e AS (SELECT id FROM logs WHERE level = 'error') SELECT count(*) AS n FROM e",
+    # unaliased: the store's column names; grouped without ORDER BY: the store's order
+    "SELECT count(*), max(ms), level FROM logs GROUP BY level",
+    "SELECT ctx.host, count(*) FROM logs WHERE ms > 1 GROUP BY ctx.host",
+    "SELECT count(*) FROM logs",
 ]
+UNORDERED = {STATEMENTS[-3], STATEMENTS[-2]}
+"""Grouped without ORDER BY: in key order where the store sorts groups (SQLite), else any."""
 
 
 def _load(db: Database) -> None:
@@ -42,7 +48,11 @@ def test_sql_answers_are_the_same_before_and_after_moves(tiered_db: Database) ->
     db.migrate(LATER)
     assert db.thermal.segments.segments("logs"), "nothing went cold"
     after = [db.sql(text) for text in STATEMENTS]
+    sorted_groups = db.store.backend.capabilities.groups_sorted
     for text, a, b in zip(STATEMENTS, after, before, strict=True):
+        if text in UNORDERED and not sorted_groups:
+            assert (a.columns, sorted(a.rows, key=str)) == (b.columns, sorted(b.rows, key=str))
+            continue
         assert (a.columns, a.rows) == (b.columns, b.rows), text
     assert after[0].explain["tiers"] == ["warm", "cold"]
     assert after[0].explain["segments_read"]["logs"] >= 1

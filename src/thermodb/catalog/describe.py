@@ -21,6 +21,9 @@ def describe(coll: Collection, rows: int | None = None) -> dict[str, Any]:
                 "examples": f.examples[:3],
                 "categorical": f.categories is not None and bool(f.categories),
                 "since_version": f.since_version,
+                **({"unit": f.unit} if f.unit else {}),
+                **({"from_text": f.text_summary()} if f.from_text else {}),
+                **({"text_note": f.text_note} if f.text_note else {}),
             }
         )
     return {

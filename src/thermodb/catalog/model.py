@@ -1,19 +1,25 @@
 """The catalog's nouns: Collection, Field and SchemaChange.
 
 Plain pydantic models, persisted by :mod:`thermodb.catalog.store`; no I/O here. A
-collection's fields are keyed by *path*: a top-level JSON key (which owns a column) or a
-dotted path to a leaf inside a nested object (stored inside its top-level JSON column).
+collection's fields are keyed by *path*, which is also the name people see and write: a
+top-level JSON key exactly as it arrived (``No.``, ``Pop. 1864``: it owns a column, whose
+safe SQL name is :attr:`Field.column`), or a path to a leaf inside a nested object (stored
+inside its top-level JSON column), with segments that hold a '.' quoted
+(:func:`~thermodb.catalog.naming.join_path`). :meth:`Collection.resolve` reads a name the
+way every interface accepts it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 from pydantic import Field as PydField
 
+from thermodb.catalog.naming import join_path, split_path
 from thermodb.catalog.types import EvolutionMode, FieldType, Kind, iso
 
 __all__ = ["MAX_CATEGORIES", "Collection", "Field", "SchemaChange", "utcnow"]
@@ -42,14 +48,37 @@ class Field(BaseModel):
     examples: list[Any] = PydField(default_factory=list)
     categories: dict[str, int] | None = PydField(default_factory=dict)
     """Counts of each distinct text value (the value index); None once there are too many."""
+    unit: str | None = None
+    """The unit or currency of numbers that arrived as text ('km', '$', '%', 'duration')."""
+    from_text: int = 0
+    """Values that arrived as text and were read as the field's type ('17', '1,234')."""
+    text_examples: list[str] = PydField(default_factory=list)
+    text_note: str = ""
+    """Why the field is text though values looked like numbers or dates, when there is one."""
 
     @property
     def top(self) -> str:
-        return self.path.split(".", 1)[0]
+        """The top-level field this one lives in (itself for a top-level field)."""
+        if self.column is not None:
+            return self.path
+        return (split_path(self.path) or (self.path,))[0]
 
     @property
     def is_leaf(self) -> bool:
-        return "." in self.path
+        """A leaf inside a nested object (no column of its own)."""
+        return self.column is None
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        """The keys from the record's top down to this field (one for a top-level field)."""
+        if self.column is not None:
+            return (self.path,)
+        return split_path(self.path) or (self.path,)
+
+    @property
+    def label(self) -> str:
+        """The field's own name: its key, without the objects it sits in."""
+        return self.segments[-1]
 
     def observe(self, value: Any) -> None:
         """Count one non-null value into the statistics."""
@@ -129,6 +158,24 @@ class Field(BaseModel):
                 self.categories = None
                 return
 
+    def read_from_text(self, count: int, examples: list[str], unit: str | None) -> None:
+        """Count values written as text that were read as this field's type."""
+        self.from_text += count
+        for example in examples:
+            if len(self.text_examples) < 3 and example not in self.text_examples:
+                self.text_examples.append(example[:80])
+        if unit is not None:
+            self.unit = unit
+
+    def text_summary(self) -> str:
+        """``2 values were text like '17'`` (empty when none were)."""
+        if not self.from_text:
+            return ""
+        shown = ", ".join(repr(e) for e in self.text_examples)
+        n = self.from_text
+        unit = f", in {self.unit}" if self.unit else ""
+        return f"{n} value{'s were' if n != 1 else ' was'} text like {shown}{unit}"
+
 
 class SchemaChange(BaseModel):
     """One step of a collection's schema history."""
@@ -164,6 +211,42 @@ class Collection(BaseModel):
 
     def field(self, path: str) -> Field | None:
         return self.fields.get(path)
+
+    def resolve(self, name: str) -> Field | None:
+        """The field a person means by ``name``, as QuerySpecs, the API and the CLI take it.
+
+        The exact name first (``No.`` is the top-level field ``No.``); then the name read
+        as a path whose segments may be quoted (``"No."``, ``meta."v.1"``; ``"a"."b"`` is
+        the leaf b of a even where a top-level field is called ``a.b``).
+        """
+        f = self.fields.get(name)
+        if f is not None:
+            return f
+        segments = split_path(name)
+        if not segments:
+            return None
+        if len(segments) == 1:
+            return self.fields.get(segments[0])
+        return self.fields.get(join_path(segments)) or self.fields.get(
+            join_path(segments, quote_all=True)
+        )
+
+    def resolve_segments(self, segments: Sequence[str]) -> Field | None:
+        """The field at these keys (a top-level field for one key; SQL's dotted parts)."""
+        if len(segments) == 1:
+            return self.fields.get(segments[0])
+        plain = self.fields.get(join_path(segments))
+        if plain is not None and plain.column is None:
+            return plain
+        return self.fields.get(join_path(segments, quote_all=True))
+
+    def leaf_key(self, path: str) -> str:
+        """The catalog key of a nested leaf at ``path``: the path itself unless a top-level
+        field already has that name (``a.b`` beside a leaf b of a), then fully quoted."""
+        f = self.fields.get(path)
+        if f is None or f.column is None:
+            return path
+        return join_path(split_path(path) or (path,), quote_all=True)
 
     def columns(self) -> dict[str, str]:
         """Top-level field name → column name."""

@@ -6,7 +6,10 @@ name for any JSON key) and by the natural-language engine (``user`` finds ``user
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 import inflection
@@ -14,8 +17,12 @@ import inflection
 __all__ = [
     "column_name",
     "is_valid_collection_name",
+    "join_path",
+    "name_tag",
     "plural",
+    "quote_segment",
     "singular",
+    "split_path",
     "split_words",
     "valid_collection_name",
 ]
@@ -63,20 +70,116 @@ def plural(word: str) -> str:
     return str(inflection.pluralize(w))
 
 
+_MAX_COLUMN = 55
+"""Longest column name made (PostgreSQL allows 63; room is left for index-name prefixes)."""
+
+
+def name_tag(name: str) -> str:
+    """Six hex digits that depend on ``name`` alone: the stable suffix of a column name."""
+    return hashlib.blake2s(name.encode("utf-8", "surrogatepass"), digest_size=3).hexdigest()
+
+
+def _ascii_words(name: str) -> tuple[str, ...]:
+    """Words of a name with accents folded to ASCII (``Año`` → ``ano``); non-Latin
+    letters have no ASCII form and drop out (the tag keeps such names apart)."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return split_words(folded)
+
+
 def column_name(field: str, taken: set[str]) -> str:
-    """A safe SQL column name for a JSON key, unique among ``taken`` (case-insensitively)."""
-    base = "_".join(split_words(field)) or "field"
-    if base[0].isdigit():
+    """A safe SQL column name for any JSON key, unique among ``taken`` (case-insensitively).
+
+    The column is snake case ASCII (``Pop. 1864`` → ``pop_1864``, ``№`` → ``f_…``); the
+    key itself stays the field's name in the catalog, which is what people see and write.
+    A name that is too long is cut and tagged, and one that meets a taken column after
+    normalising (``No`` and ``No.``) gets a tag: six hex digits from its own text, so the
+    same name always gets the same suffix, whatever order names arrive in.
+    """
+    words = _ascii_words(field)
+    base = "_".join(words)
+    tagged = False
+    if not base:
+        base, tagged = f"f_{name_tag(field)}", True
+    elif base[0].isdigit():
         base = f"f_{base}"
-    base = base[:55]
-    if base.startswith("_"):
-        base = f"f{base}"
+    if len(base) > _MAX_COLUMN:
+        base, tagged = f"{base[: _MAX_COLUMN - 7].rstrip('_')}_{name_tag(field)}", True
     lowered = {t.lower() for t in taken}
-    candidate, n = base, 2
-    while candidate.lower() in lowered:
-        candidate = f"{base}_{n}"
+    if base.lower() not in lowered:
+        return base
+    if not tagged:
+        candidate = f"{base[: _MAX_COLUMN - 7].rstrip('_')}_{name_tag(field)}"
+        if candidate.lower() not in lowered:
+            return candidate
+        base = candidate
+    n = 2
+    while f"{base}_{n}".lower() in lowered:  # two names with one tag: vanishingly rare
         n += 1
-    return candidate
+    return f"{base}_{n}"
+
+
+# -- field paths ----------------------------------------------------------------------------
+# A top-level field's name is its JSON key, whatever it holds (``No.``, ``Pop. 1864``). A
+# nested leaf's name is a path: its segments joined by '.', where a segment that holds a
+# '.', starts with '"' or is empty is written in double quotes, a '"' inside doubled (as
+# SQL quotes identifiers): ``meta."v.1"``, ``"Pop. 1864".rank``.
+
+
+def quote_segment(segment: str) -> str:
+    """One segment of a path, quoted when it must be (see above)."""
+    if segment and "." not in segment and segment[0] != '"':
+        return segment
+    return '"' + segment.replace('"', '""') + '"'
+
+
+def join_path(segments: Sequence[str], *, quote_all: bool = False) -> str:
+    """The path of these segments; ``quote_all`` quotes every one (``"a"."b"``), which
+    names the leaf b of a when a top-level field is itself called ``a.b``."""
+    if quote_all:
+        return ".".join('"' + s.replace('"', '""') + '"' for s in segments)
+    return ".".join(map(quote_segment, segments))
+
+
+@lru_cache(maxsize=4096)
+def split_path(path: str) -> tuple[str, ...] | None:
+    """The segments of a path written as above; None if its quotes do not close.
+
+    >>> split_path('meta."v.1".x')
+    ('meta', 'v.1', 'x')
+    """
+    if '"' not in path:
+        return tuple(path.split("."))
+    segments: list[str] = []
+    i, n = 0, len(path)
+    while True:
+        if i < n and path[i] == '"':
+            out: list[str] = []
+            i += 1
+            while True:
+                end = path.find('"', i)
+                if end < 0:
+                    return None
+                out.append(path[i:end])
+                if path.startswith('""', end):
+                    out.append('"')
+                    i = end + 2
+                    continue
+                i = end + 1
+                break
+            segments.append("".join(out))
+            if i < n and path[i] != ".":
+                return None
+        else:
+            end = path.find(".", i)
+            end = n if end < 0 else end
+            segments.append(path[i:end])
+            i = end
+        if i >= n:
+            return tuple(segments)
+        i += 1  # the '.'
+        if i >= n:
+            segments.append("")
+            return tuple(segments)
 
 
 def is_valid_collection_name(name: str) -> bool:

@@ -13,14 +13,13 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from thermodb.catalog.migrations import CATALOG_FORMAT, upgrade
 from thermodb.catalog.model import Collection
 from thermodb.catalog.naming import valid_collection_name
 from thermodb.errors import NotFoundError
 from thermodb.storage.operational import OperationalStore
 
 __all__ = ["CATALOG_FORMAT", "Catalog"]
-
-CATALOG_FORMAT = 1
 
 _meta = sa.MetaData()
 collections_table = sa.Table(
@@ -47,6 +46,8 @@ class Catalog:
         self._lock = threading.RLock()
         self._collections: dict[str, Collection] = {}
         self._generation = -1
+        import thermodb.catalog.tables  # noqa: F401  (its tables join the metadata)
+
         with store.begin() as conn:
             _meta.create_all(conn)
             for key, value in (("catalog_format", str(CATALOG_FORMAT)), (_GENERATION, "0")):
@@ -57,6 +58,10 @@ class Catalog:
                     ),
                     {"k": key, "v": value, "same": key},
                 )
+            fmt = settings_table.c.key == "catalog_format"
+            current = int(conn.execute(sa.select(settings_table.c.value).where(fmt)).scalar_one())
+            if upgrade(conn, current):
+                conn.execute(settings_table.update().where(fmt).values(value=str(CATALOG_FORMAT)))
         self.reload()
 
     def reload(self, conn: Connection | None = None) -> None:

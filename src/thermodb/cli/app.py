@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperOption
 
 from thermodb.database import Database
-from thermodb.errors import ThermoError
+from thermodb.errors import NotFoundError, ThermoError
 
 __all__ = ["State", "app", "err_console", "main", "state"]
 
@@ -33,14 +34,34 @@ app = typer.Typer(
 )
 err_console = Console(stderr=True)
 
+_display_type = TyperOption.display_type_rich
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    """A flag takes no value, so its help shows no type (typer prints ``<bool>``)."""
+    if self.is_flag and not self.count:
+        return None
+    return _display_type(self, ctx)
+
+
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+
+CREATING_COMMANDS = frozenset(
+    {"ingest", "demo", "serve", "mcp", "keys create", "restore", "collections create"}
+)
+"""Commands that may start a new data directory; every other one needs an existing one."""
+
 COMMAND_MODULES = [
     "thermodb.cli.ingest",
     "thermodb.cli.collections",
     "thermodb.cli.query",
     "thermodb.cli.demo",
     "thermodb.cli.tiers",
+    "thermodb.cli.lakehouse",
     "thermodb.cli.ask",
     "thermodb.cli.server",
+    "thermodb.cli.events",
+    "thermodb.cli.lifecycle",
     "thermodb.cli.insights",
 ]
 """Modules that add commands to ``app`` when imported; add a line to add a topic."""
@@ -51,12 +72,31 @@ class State:
     """What the global options chose, and the database opened on first use."""
 
     data: str = "thermodb-data"
+    command: str = ""
+    """The command being run (``sql``, ``keys create``), as :func:`main` read it."""
     _db: Database | None = field(default=None, repr=False)
 
     def db(self) -> Database:
         if self._db is None:
+            self._refuse_missing()
             self._db = Database(self.data)
         return self._db
+
+    def _refuse_missing(self) -> None:
+        """A read in a folder with no data says so instead of creating ./thermodb-data."""
+        if "://" in self.data and not self.data.startswith("file://"):
+            return  # a database URL: the server says whether it exists
+        path = Path(self.data.removeprefix("file://"))
+        if path.exists():
+            return
+        words = self.command.split()
+        if not words or {words[0], " ".join(words[:2])} & CREATING_COMMANDS:
+            return
+        raise NotFoundError(
+            f"there is no thermodb data at {str(path)!r}",
+            hint="ingest some records first (thermodb ingest FILE), or point at your data "
+            "with --data PATH or THERMODB_DATA",
+        )
 
     def close(self) -> None:
         if self._db is not None:
@@ -65,6 +105,14 @@ class State:
 
 
 state = State()
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from thermodb import __version__
+
+        typer.echo(f"thermodb {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -78,6 +126,15 @@ def _global(
             show_default=False,
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Show the version and exit.",
+            is_eager=True,
+            callback=_show_version,
+        ),
+    ] = False,
 ) -> None:
     """thermodb: a self-organising data store. Throw JSON at it; ask it questions."""
     state.data = data or os.environ.get("THERMODB_DATA") or "thermodb-data"
@@ -103,6 +160,7 @@ def _load_commands() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point."""
     _load_commands()
+    state.command = _command_words(sys.argv[1:] if argv is None else argv)
     try:
         app(args=argv, standalone_mode=True)
     except SystemExit as exit_:
@@ -118,6 +176,22 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         state.close()
     return 0
+
+
+def _command_words(argv: list[str]) -> str:
+    """The command and subcommand named in ``argv`` (``keys create``), global options aside."""
+    words: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--data", "-d"):
+            skip = True
+        elif not arg.startswith("-"):
+            words.append(arg)
+            if len(words) == 2:
+                break
+    return " ".join(words)
 
 
 def data_path() -> Path:

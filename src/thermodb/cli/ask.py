@@ -57,4 +57,6 @@ def ask(
             return
         emit_table(answer.columns, answer.rows, fmt)
         if fmt is OutputFormat.table:
-            console.print(answer.insight, highlight=False)
+            if answer.reading:
+                console.print(f"Read as: {answer.reading}", highlight=False, markup=False)
+            console.print(answer.insight, highlight=False, markup=False)

@@ -52,6 +52,7 @@ def describe(
                 f"{f['null_fraction']:.0%}",
                 ", ".join(map(str, f["examples"]))[:60],
                 "yes" if f["categorical"] else "",
+                f.get("from_text") or f.get("text_note") or "",
             ]
             for f in info["fields"]
         ]
@@ -60,7 +61,8 @@ def describe(
             f"{info['key_field'] or '-'}, time {info['time_field'] or '-'}, "
             f"schema v{info['schema_version']} ({info['evolution']})"
         )
-        emit_table(["field", "type", "null", "examples", "categorical"], rows, fmt, title=title)
+        headers = ["field", "type", "null", "examples", "categorical", "notes"]
+        emit_table(headers, rows, fmt, title=title)
         if fmt is OutputFormat.table:
             for h in info["history"]:
                 parts = []

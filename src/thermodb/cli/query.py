@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from thermodb.cli.app import app, handled, state
+from thermodb.cli.app import app, err_console, handled, state
 from thermodb.cli.output import OutputFormat, console, emit_json, emit_table
 from thermodb.errors import InputError
 from thermodb.query.result import Result
@@ -46,6 +46,12 @@ def render(result: Result, fmt: OutputFormat, explain: bool) -> None:
         emit_json(result.to_dict(explain=explain))
         return
     emit_table(result.columns, result.rows, fmt)
+    if fmt is OutputFormat.csv and result.truncated:  # stdout is data: say it on stderr
+        err_console.print(
+            f"[yellow]warning:[/] the answer stops at {len(result.rows)} rows (the row cap); "
+            "narrow it, or page with --max-rows and a filter",
+            highlight=False,
+        )
     if fmt is OutputFormat.table:
         if result.truncated:
             console.print(

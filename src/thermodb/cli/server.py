@@ -138,6 +138,7 @@ def keys_create(
     claim: Annotated[
         list[str] | None, typer.Option(help="A claim for row filters, e.g. tenant=acme.")
     ] = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Create an API key; the key is printed once and only its hash is stored."""
     with handled():
@@ -147,8 +148,12 @@ def keys_create(
             if not sep:
                 raise ConfigError(f"--claim {item!r} needs NAME=VALUE")
             claims[name] = value
-        plaintext, key = _gateway().keys.create(role, collections, label=label, claims=claims)
-        _gateway().audit.append("cli", "key.create", key.id, detail={"role": role})
+        gateway = _gateway()
+        plaintext, key = gateway.keys.create(role, collections, label=label, claims=claims)
+        gateway.audit.append("cli", "key.create", key.id, detail={"role": role})
+        if fmt is not OutputFormat.table:
+            emit_json({"key": plaintext, **key.to_dict()})
+            return
         console.print(f"created key {key.id} (role {role}); it is shown only once:")
         typer.echo(plaintext)
 
@@ -172,12 +177,18 @@ def keys_list(fmt: FormatOption = OutputFormat.table) -> None:
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (or the whole key).")]) -> None:
-    """Revoke an API key; requests with it fail from now on."""
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="Key id (or the whole key).")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Revoke an API key; requests with it fail from now on, in every server process."""
     with handled():
         gateway = _gateway()
         key = gateway.keys.revoke(key_id)
         gateway.audit.append("cli", "key.revoke", key.id)
+        if fmt is not OutputFormat.table:
+            emit_json(key.to_dict())
+            return
         console.print(f"revoked {key.id}")
 
 

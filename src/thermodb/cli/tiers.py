@@ -124,7 +124,13 @@ def policy(
     promote_window: Annotated[str | None, typer.Option(help="Half-life of reads.")] = None,
     delete_after: Annotated[str | None, typer.Option(help="e.g. 365d, or never.")] = None,
     min_age: Annotated[str | None, typer.Option(help="Quiet time before any move.")] = None,
-    window: Annotated[str | None, typer.Option(help="Segment time window, e.g. 1d.")] = None,
+    window: Annotated[str | None, typer.Option(help="Write-tracking window, e.g. 1d.")] = None,
+    segment_rows: Annotated[
+        int | None, typer.Option(help="Target rows per cold segment.", min=1)
+    ] = None,
+    segment_bytes: Annotated[
+        int | None, typer.Option(help="Target bytes per cold segment.", min=1)
+    ] = None,
 ) -> None:
     """Show or change a collection's tier policy (unchanged settings keep their values)."""
     with handled():
@@ -137,6 +143,8 @@ def policy(
             "delete_after": delete_after,
             "min_age": min_age,
             "window": window,
+            "segment_rows": segment_rows,
+            "segment_bytes": segment_bytes,
         }
         if any(v is not None for v in changes.values()):
             emit_json(db.thermal.set_policy(collection, **changes).describe())
@@ -157,7 +165,8 @@ def migrate(
 ) -> None:
     """Run one migration pass: demote old windows, promote hot segments, clean up."""
     with handled():
-        report = state.db().migrate(_now(now), dry_run=dry_run)
+        db = state.db()
+        report = db.migrate(_now(now), dry_run=dry_run)
         out = report.to_dict()
         if fmt is not OutputFormat.table:
             emit_json(out)
@@ -167,6 +176,8 @@ def migrate(
             out["planned"],
             ["kind", "collection", "window_start", "rows", "reason"],
         )
+        if not out["planned"]:
+            _why_nothing_moves(db)
         if not dry_run:
             console.print(
                 f"{len(out['done'])} moves done, {len(out['failed'])} failed, "
@@ -179,6 +190,18 @@ def migrate(
                     f"[red]failed[/] {failure['kind']} {failure['collection']}: {failure['error']}",
                     highlight=False,
                 )
+
+
+def _why_nothing_moves(db: Any) -> None:
+    """No move is due: say which policy holds each collection where it is."""
+    for coll in db.collections():
+        p = db.thermal.policy(coll.name).describe()
+        console.print(
+            f"  {coll.name}: hot_for {p['hot_for'] or '-'}, warm_for {p['warm_for'] or '-'}, "
+            f"min_age {p['min_age'] or '-'}: no window is past them yet (nothing moves "
+            "within min_age of a window's last write)",
+            highlight=False,
+        )
 
 
 def _moves(title: str, moves: list[dict[str, Any]], columns: list[str]) -> None:

@@ -15,6 +15,8 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
+from thermodb.catalog.naming import quote_segment
+
 __all__ = ["leaf_paths", "nested_values"]
 
 _Found = dict[str, tuple[list[int], list[Any]]]
@@ -34,7 +36,7 @@ def nested_values(
     """
     found: _Found = {}
     for key, values in tops:
-        _collect(f"{key}.", list(range(len(values))), values, found)
+        _collect(f"{quote_segment(key)}.", list(range(len(values))), values, found)
     out: dict[str, list[Any]] = {}
     new: list[tuple[int, str, list[Any]]] = []
     for path, (rows, values) in found.items():
@@ -62,7 +64,7 @@ def _collect(prefix: str, rows: list[int], dicts: list[Any], found: _Found) -> N
     rows = [r for r, _ in pairs]
     objs = [d for _, d in pairs]
     for key in dict.fromkeys(chain.from_iterable(objs)):
-        path = prefix + key
+        path = prefix + quote_segment(key)
         if all(map(dict.__contains__, objs, repeat(key))):
             krows, values = rows, list(map(itemgetter(key), objs))
         else:
@@ -85,8 +87,8 @@ def leaf_paths(record: dict[str, Any], prefix: str = "") -> Iterator[str]:
     for key, value in record.items():
         if type(value) is dict:
             if value:
-                yield from leaf_paths(value, f"{prefix}{key}.")
+                yield from leaf_paths(value, f"{prefix}{quote_segment(key)}.")
             elif prefix:
-                yield f"{prefix}{key}"
+                yield f"{prefix}{quote_segment(key)}"
         elif prefix:
-            yield f"{prefix}{key}"
+            yield f"{prefix}{quote_segment(key)}"

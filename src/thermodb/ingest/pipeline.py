@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from thermodb.catalog.model import Collection, Field, SchemaChange
-from thermodb.catalog.naming import column_name, valid_collection_name
+from thermodb.catalog.naming import column_name, join_path, valid_collection_name
 from thermodb.catalog.store import Catalog
 from thermodb.catalog.types import EvolutionMode, FieldType, Kind, widen
 from thermodb.errors import InputError, SchemaError
@@ -32,7 +32,7 @@ from thermodb.ingest.inference import (
 from thermodb.ingest.leaves import nested_values
 from thermodb.ingest.readers import Format, Item, read_records
 from thermodb.ingest.routing import RouteDecision, Router
-from thermodb.ingest.validation import Limits, RecordChecker, RecordProblem
+from thermodb.ingest.validation import Limits, RecordChecker, RecordProblem, name_blank
 from thermodb.ingest.values import (
     NULL,
     STABLE,
@@ -40,6 +40,7 @@ from thermodb.ingest.values import (
     columns_from_typed,
     keep_rows,
     leaves_type,
+    read_field_text,
     storage_rows,
     time_of,
     type_columns,
@@ -235,6 +236,8 @@ class _Call:
             if item.error is not None:
                 self._reject(label, item, item.error)
                 continue
+            if type(item.record) is dict and "" in item.record:
+                item.record = name_blank(item.record)
             try:
                 leaves = check(item.record, item.size)
             except RecordProblem as problem:
@@ -330,13 +333,15 @@ class _Call:
             # a record refused for its key must not widen or extend the schema either
             rows = self._with_keys(label, coll, rows)
         strict = not is_new and coll.evolution != "evolve"
-        current = {path: f.type for path, f in coll.fields.items()}
+        current = {path: f.type for path, f in coll.fields.items() if f.column is not None}
         if strict:
             planned, items, leaves, columns = self._type_strict(label, rows, coll, current)
         else:
             items = [item for item, _ in rows]
             leaves = [lv for _, lv in rows]
-            columns = type_columns([item.record for item in items], current)
+            units = {p: f.unit for p, f in coll.fields.items() if f.unit and f.column}
+            columns = type_columns([item.record for item in items], current, units)
+            _make_room(coll, columns)
             planned = _planned(columns, coll, items)
         if not items:
             return
@@ -350,7 +355,8 @@ class _Call:
                     f"collection {name!r} has no typed field to hold it",
                 )
             return
-        self._evolve(conn, coll, planned, is_new, [item.record for item in items])
+        reasons = {c.key: c.written.reason for c in columns if c.written and c.written.reason}
+        self._evolve(conn, coll, planned, is_new, [item.record for item in items], reasons)
         self._check_keys(label, coll, items, leaves, columns)
         if not items:
             return
@@ -423,6 +429,15 @@ class _Call:
                 if moment is not None:
                     typed[key] = (FieldType.TIMESTAMP, moment)
                     continue
+            if type(value) is str and cur is not None and cur is not FieldType.TEXT:
+                reading = read_field_text(key, value, cur)
+                if reading is not None:
+                    if reading.type is None:
+                        typed[key] = NULL
+                        continue
+                    if widen(cur, reading.type) is cur:
+                        typed[key] = (reading.type, reading.value)
+                        continue
             f = coll.fields.get(key)
             vt, parsed = typed_value(
                 value, cur, f is None and key not in planned and looks_like_time_name(key)
@@ -461,8 +476,10 @@ class _Call:
         planned: dict[str, FieldType],
         is_new: bool,
         sample: list[Mapping[str, Any]],
+        reasons: Mapping[str, str] | None = None,
     ) -> None:
         change = SchemaChange(version=coll.schema_version + 1, at=datetime.now(UTC))
+        notes: list[str] = []
         taken = {f.column for f in coll.top_fields() if f.column} | {"_rid"}
         for key, ftype in planned.items():
             f = coll.fields.get(key)
@@ -478,11 +495,14 @@ class _Call:
                 change.widened[key] = (f.type, ftype)
                 old, f.type = f.type, ftype
                 self.store.widen_column(conn, coll, f, old, ftype)
+                if reasons and key in reasons:
+                    notes.append(f"{key}: {reasons[key]}")
                 if key == coll.time_field and ftype is not FieldType.TIMESTAMP:
                     coll.time_field = None  # a time field holds times; records stay warm
-                    change.note = f"{key} is no longer a timestamp, so no longer the time field"
+                    notes.append(f"{key} is no longer a timestamp, so no longer the time field")
         if not (change.added or change.widened):
             return
+        change.note = "; ".join(notes)
         coll.schema_version = change.version
         if is_new:
             self._infer_roles(coll, sample)
@@ -572,19 +592,26 @@ class _Call:
             f = fields.get(column.key)
             if f is not None:
                 f.observe_many(column.values, absent=column.absent)
+                written = column.written
+                if written is not None:
+                    f.read_from_text(written.count, written.examples, written.unit)
+                    if written.reason and f.type is FieldType.TEXT:
+                        f.text_note = written.reason
         nested: dict[str, list[Any]] = {}
         if leaves and leaves[0] is None:  # the batch was checked as a block
             tops = [(c.key, c.values) for c in columns if c.type is FieldType.JSON]
-            nested = nested_values(tops, records, fields)
+            nested = nested_values(tops, records, _LeafPaths(coll))
+        known = _LeafPaths(coll)
         for row in leaves:
             for path, value in row or ():
                 values = nested.get(path)
                 if values is None:
-                    if value is None and path not in fields:
+                    if value is None and path not in known:
                         continue
                     values = nested[path] = []
                 values.append(value)
-        for path, values in nested.items():
+        for found, values in nested.items():
+            path = coll.leaf_key(found)
             f = fields.get(path)
             vt = leaves_type(values, f.type if f is not None else None)
             if f is None:
@@ -593,6 +620,30 @@ class _Call:
                 f.type = vt
             f.observe_many(values)
         coll.records += len(leaves)
+
+
+class _LeafPaths:
+    """The leaf paths a collection knows (a top-level field named like a path is not one)."""
+
+    def __init__(self, coll: Collection) -> None:
+        self.fields = coll.fields
+
+    def __contains__(self, path: object) -> bool:
+        f = self.fields.get(path)  # type: ignore[call-overload]
+        return f is not None and f.column is None
+
+
+def _make_room(coll: Collection, columns: list[Column]) -> None:
+    """A new top-level field named like a known leaf (``a.b`` beside a leaf b of a) takes
+    the name; the leaf moves to its fully quoted path (``"a"."b"``)."""
+    fields = coll.fields
+    for c in columns:
+        f = fields.get(c.key)
+        if f is not None and f.column is None and c.type is not None:
+            moved = join_path(f.segments, quote_all=True)
+            del fields[c.key]
+            f.path = moved
+            fields[moved] = f
 
 
 def _roles_note(coll: Collection) -> str:

@@ -212,6 +212,11 @@ def _read_csv(stream: IO[bytes]) -> Iterator[Item]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
         yield from _csv_items(text)
+    except UnicodeDecodeError as exc:  # found by tests/test_fuzz_bounded.py
+        raise InputError(
+            f"the CSV is not UTF-8 text (byte {exc.start} of a block: {exc.reason})",
+            hint="save the file as UTF-8",
+        ) from None
     finally:
         text.detach()  # the caller owns (and closes) the byte stream
 

@@ -13,14 +13,29 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-__all__ = ["Limits", "RecordChecker", "RecordProblem", "check_record"]
+from thermodb.catalog.naming import quote_segment
+
+__all__ = ["BLANK_NAME", "Limits", "RecordChecker", "RecordProblem", "check_record", "name_blank"]
+
+BLANK_NAME = "_empty"
+"""The field name of a top-level key that is the empty string (a table's blank header):
+every interface needs a name to write, so the blank key gets this one (as dlt names it)."""
+
+
+def name_blank(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with its blank top-level key renamed to :data:`BLANK_NAME` (or
+    ``_empty_2``... if the record has that key too), in place of the blank one."""
+    name, n = BLANK_NAME, 2
+    while name in record:
+        name, n = f"{BLANK_NAME}_{n}", n + 1
+    return {(name if k == "" else k): v for k, v in record.items()}
 
 
 @dataclass(frozen=True)
 class Limits:
     max_record_bytes: int = 1024 * 1024
     max_depth: int = 32
-    max_field_name: int = 128
+    max_field_name: int = 1024
     max_fields: int = 1000
     """Distinct top-level fields in one record."""
 
@@ -104,6 +119,8 @@ class RecordChecker:
         names = self._names
         for key in dict.fromkeys(chain.from_iterable(dicts)):
             if key not in names:
+                if depth == 1 and key == "":
+                    raise RecordProblem("a blank top-level name")  # named record by record
                 self._check_name(key, "")
         values = list(chain.from_iterable(map(dict.values, dicts)))
         kinds = set(map(type, values))
@@ -123,22 +140,29 @@ class RecordChecker:
             self._scan_lists([v for v in items if type(v) is list], depth + 1)
 
     def _check_name(self, key: Any, prefix: str) -> None:
+        """Any text names a field (dots, spaces, newlines, unicode, even ''), except what
+        no store can hold: NUL, a lone surrogate, or a name beyond the length limit."""
         limits = self.limits
-        if not isinstance(key, str) or not key:
-            raise RecordProblem(
-                f"field names must be non-empty strings (got {key!r} in "
-                f"{prefix.rstrip('.') or 'the top level'})"
-            )
+        where = prefix.rstrip(".") or "the top level"
+        if not isinstance(key, str):
+            raise RecordProblem(f"field names must be strings (got {key!r} in {where})")
         if len(key) > limits.max_field_name:
             raise RecordProblem(
                 f"field name {key[:40]!r}... is {len(key)} characters; the "
                 f"limit is {limits.max_field_name}"
             )
-        if "." in key or not key.isprintable():
+        if "\x00" in key:
             raise RecordProblem(
-                f"field name {key!r} contains '.' or a control character; "
-                "'.' addresses nested fields, so rename it"
+                f"field name {key!r} in {where} holds a NUL character, which no store keeps"
             )
+        if not key.isascii():
+            try:
+                key.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RecordProblem(
+                    f"field name {key!r} in {where} holds a lone surrogate (not text "
+                    "UTF-8 can encode)"
+                ) from None
         if len(self._names) < self.MAX_REMEMBERED_NAMES:
             self._names.add(key)
 
@@ -161,9 +185,9 @@ class RecordChecker:
                 size += len(value)
             elif t is dict:
                 if prefix or value:
-                    size += self._walk(value, f"{prefix}{key}.", depth + 1, leaves)
+                    size += self._walk(value, f"{prefix}{quote_segment(key)}.", depth + 1, leaves)
                 if prefix and not value:
-                    leaves.append((f"{prefix}{key}", value))
+                    leaves.append((f"{prefix}{quote_segment(key)}", value))
                 continue
             elif t is list:
                 size += self._walk_list(value, f"{prefix}{key}", depth + 1)
@@ -176,7 +200,7 @@ class RecordChecker:
             else:
                 size += 8
             if prefix:
-                leaves.append((f"{prefix}{key}", value))
+                leaves.append((f"{prefix}{quote_segment(key)}", value))
         return size
 
     def _walk_list(self, items: list[Any], path: str, depth: int) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, repeat
 from operator import methodcaller
@@ -24,6 +24,7 @@ import orjson
 from thermodb.catalog.model import Field
 from thermodb.catalog.types import FieldType, widen
 from thermodb.ingest.inference import epoch_to_datetime, looks_like_time_name, parse_timestamp
+from thermodb.ingest.written import Reading, identifier_name, read_text, why_text
 from thermodb.storage.columns import format_timestamp
 from thermodb.storage.operational import OperationalStore
 
@@ -34,6 +35,7 @@ __all__ = [
     "columns_from_typed",
     "leaf_type",
     "leaves_type",
+    "read_field_text",
     "storage_rows",
     "time_of",
     "type_columns",
@@ -169,18 +171,53 @@ class Column:
     texts: list[str | None] | None = None
     """For timestamps read from text: each value's canonical text (what
     :func:`~thermodb.storage.columns.format_timestamp` gives), when it came for free."""
+    written: Written | None = None
+    """What this batch read from values written as text (numbers, dates...), if any."""
 
 
-def type_columns(records: list[dict[str, Any]], types: Mapping[str, FieldType]) -> list[Column]:
-    """Type each top-level field of a batch (fields in order of first appearance)."""
+@dataclass(slots=True)
+class Written:
+    """A column's values that arrived as text but were read as numbers, dates or nulls."""
+
+    count: int = 0
+    """Values read as the field's type ('17', '1,234', 'March 5, 1998')."""
+    examples: list[str] = field(default_factory=list)
+    unit: str | None = None
+    """The unit or currency they carried ('km', '$', '%', 'ordinal', 'duration')."""
+    nulls: int = 0
+    """Missing-value markers ('', '-', '—') read as null."""
+    reason: str | None = None
+    """Why the field is text although some values read as numbers or dates."""
+
+
+def type_columns(
+    records: list[dict[str, Any]],
+    types: Mapping[str, FieldType],
+    units: Mapping[str, str | None] | None = None,
+) -> list[Column]:
+    """Type each top-level field of a batch (fields in order of first appearance).
+
+    ``units`` are the units fields recorded from earlier values written as text.
+    """
+    units = units or {}
     return [
-        _type_column(key, list(map(methodcaller("get", key), records)), types.get(key), records)
+        _type_column(
+            key,
+            list(map(methodcaller("get", key), records)),
+            types.get(key),
+            records,
+            units.get(key),
+        )
         for key in dict.fromkeys(chain.from_iterable(records))
     ]
 
 
 def _type_column(
-    key: str, values: list[Any], current: FieldType | None, records: list[dict[str, Any]]
+    key: str,
+    values: list[Any],
+    current: FieldType | None,
+    records: list[dict[str, Any]],
+    unit: str | None = None,
 ) -> Column:
     nones = values.count(None)
     absent = len(records) - sum(map(dict.__contains__, records, repeat(key))) if nones else 0
@@ -204,7 +241,7 @@ def _type_column(
             parsed = [None if v is None else time_of(v) for v in values]
             if parsed.count(None) == nones:  # every string named a time
                 return Column(key, parsed, None, FieldType.TIMESTAMP, current, first, absent)
-    return _type_each(key, values, current, first, absent)
+    return _type_each(key, values, current, first, absent, unit)
 
 
 _UNIFORM_TIMES = (
@@ -245,24 +282,108 @@ def _uniform_times(
 
 
 def _type_each(
-    key: str, values: list[Any], current: FieldType | None, first: int, absent: int
+    key: str,
+    values: list[Any],
+    current: FieldType | None,
+    first: int,
+    absent: int,
+    unit: str | None = None,
 ) -> Column:
-    """Value by value, widening as it goes: what typing one record at a time does."""
+    """Value by value, widening as it goes: what typing one record at a time does.
+
+    A string in a field that is not text is read for what it says (:func:`read_text`):
+    ``"17"`` beside ``12.5`` is a number, ``"—"`` a null. Only a string that says no
+    number (or date, or boolean) of the field's kind widens the field to text; then every
+    string read so far gets its original text back, and the column says why.
+    """
     time_name = current is None and looks_like_time_name(key)
+    read = not identifier_name(key)
     t = current
     kinds: list[FieldType | None] = []
     parsed: list[Any] = []
-    for value in values:
+    written: Written | None = None
+    read_rows: list[int] = []
+    for i, value in enumerate(values):
         if value is None:
             kinds.append(None)
             parsed.append(None)
             continue
+        if type(value) is str and read and t is not FieldType.TEXT and t is not FieldType.JSON:
+            reading = _reading(value, unit)
+            if reading is not None:
+                if written is None:
+                    written = Written(unit=unit)
+                read_rows.append(i)
+                if reading.type is None:
+                    written.nulls += 1
+                    kinds.append(None)
+                    parsed.append(None)
+                    continue
+                rt = reading.type
+                t = rt if t is None else widen(t, rt)
+                if reading.unit is not None:
+                    unit = written.unit = reading.unit
+                written.count += 1
+                if len(written.examples) < 3 and value not in written.examples:
+                    written.examples.append(value)
+                kinds.append(rt)
+                parsed.append(reading.value)
+                continue
+            if written is None or written.reason is None:
+                reason = _why_not(value, t, unit)
+                if reason is not None:
+                    written = written or Written(unit=unit)
+                    written.reason = reason
         vt, p = typed_value(value, t, t is None and time_name)
         assert vt is not None
         t = vt if t is None else widen(t, vt)
         kinds.append(vt)
         parsed.append(p)
-    return Column(key, parsed, kinds, None, t, first, absent)
+    if written is not None and t in (FieldType.TEXT, FieldType.JSON):
+        for i in read_rows:  # the field is text: the strings stay as they were written
+            kinds[i], parsed[i] = FieldType.TEXT, values[i]
+        written = Written(reason=written.reason) if written.reason else None
+    column = Column(key, parsed, kinds, None, t, first, absent)
+    column.written = written
+    return column
+
+
+def read_field_text(key: str, value: str, current: FieldType | None) -> Reading | None:
+    """What a string says in a field of ``current`` type (record-at-a-time typing of the
+    strict evolution modes; the unit is not checked there)."""
+    if current in (FieldType.TEXT, FieldType.JSON) or identifier_name(key):
+        return None
+    return _reading(value, None)
+
+
+def _reading(value: str, unit: str | None) -> Reading | None:
+    """What a string in a field of numbers, dates or booleans says, if it fits the field:
+    a number with another unit than the field's (``5 mi`` in a field of ``km``) does not."""
+    if value[:1].isdigit() and len(value) >= 10 and parse_timestamp(value) is not None:
+        return None  # ISO-8601: typed_value reads it as it always has
+    reading = read_text(value)
+    if reading is None or reading.unit is None or unit is None or reading.unit == unit:
+        return reading
+    return None
+
+
+def _why_not(value: str, t: FieldType | None, unit: str | None) -> str | None:
+    """Why a string that does not fit the field makes it text (None: nothing to say)."""
+    said = why_text(value)
+    if said is not None or t is None:
+        return said
+    other = read_text(value)
+    if other is not None and other.unit is not None and unit is not None:
+        return f"{value[:40]!r} is in {other.unit}, not {unit}, so the field is text"
+    return f"{value[:40]!r} is not a {_kind_word(t)}, so the field is text"
+
+
+def _kind_word(t: FieldType | None) -> str:
+    if t is FieldType.TIMESTAMP:
+        return "date"
+    if t is FieldType.BOOL:
+        return "boolean"
+    return "number"
 
 
 def _first_value(values: list[Any]) -> int:

@@ -90,6 +90,7 @@ class QueryLog:
         )
         self._by_text: OrderedDict[str, tuple[Fingerprint, SpecFields | None]] = OrderedDict()
         self._flush_lock = threading.Lock()
+        self._sqlglot = store.backend.capabilities.sqlglot_dialect
         self._woken = False
         self._tables_ready = False
         self._last_retention = 0.0
@@ -192,7 +193,7 @@ class QueryLog:
         if isinstance(query, str) and interface == "sql":
             memo = self._by_text.get(query)
             if memo is None:
-                memo = (fingerprint_sql(query, self.store.dialect), None)
+                memo = (fingerprint_sql(query, self._sqlglot), None)
                 _put(self._by_text, query, memo)
             return memo[0], memo[1], lambda: query
         held = self._by_object.get(id(query))

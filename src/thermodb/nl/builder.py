@@ -16,6 +16,7 @@ from thermodb.nl.clauses.comparisons import ComparisonClauses
 from thermodb.nl.clauses.filters import FilterClauses
 from thermodb.nl.clauses.grouping import GroupingClauses
 from thermodb.nl.clauses.leftovers import LeftoverClauses
+from thermodb.nl.clauses.states import StateClauses
 from thermodb.nl.clauses.timing import TimeClauses
 from thermodb.query.spec import (
     Aggregate,
@@ -39,6 +40,7 @@ class SpecBuilder(
     TimeClauses,
     AggregateClauses,
     GroupingClauses,
+    StateClauses,
     LeftoverClauses,
 ):
     """Builds the spec of one read question (``SpecBuilder(reader).build()``)."""
@@ -49,13 +51,17 @@ class SpecBuilder(
         self._text_search()
         self._top_and_latest()
         self._null_checks()
+        self._states()
         self._comparisons()
+        self._exact_numbers()
         self._values_and_bools()
         self._collect_links()
         self._time()
         self._distinct_and_aggregates()
         self._grouping()
         self._finish_order()
+        self._distinct_listing()
+        self._output_units()
         self._check_leftovers()
         spec = self._spec()
         confidence = max(0.0, min(1.0, 1.0 - self.r.penalty))
@@ -65,6 +71,7 @@ class SpecBuilder(
             "order": list(self.order),
             "limit": self.limit,
             "time_field": spec.time.field if spec.time else None,
+            "scale": dict(self.scale),
         }
         return Reading(spec, confidence, self.r.notes, self.r.time, self.time_field, parts)
 

@@ -10,21 +10,11 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from thermodb.catalog.tables import conversations_table
 from thermodb.query.spec import QuerySpec
 from thermodb.storage.operational import OperationalStore
 
 __all__ = ["ConversationStore"]
-
-_meta = sa.MetaData()
-conversations_table = sa.Table(
-    "thermo_conversations",
-    _meta,
-    sa.Column("conversation", sa.String(200), primary_key=True),
-    sa.Column("turn", sa.Integer, primary_key=True),
-    sa.Column("question", sa.Text, nullable=False),
-    sa.Column("spec", sa.Text, nullable=False),
-    sa.Column("at", sa.String(40), nullable=False),
-)
 
 
 class ConversationStore:
@@ -32,17 +22,11 @@ class ConversationStore:
 
     def __init__(self, store: OperationalStore) -> None:
         self.store = store
-        self._ready = False
-
-    def _ensure(self) -> None:
-        if not self._ready:
-            with self.store.begin() as conn:
-                _meta.create_all(conn)
-            self._ready = True
+        self._unwritten: dict[str, QuerySpec] = {}
+        """Turns answered but not yet written (the store was busy): follow-ups see them."""
 
     def last(self, conversation: str) -> tuple[int, QuerySpec] | None:
         """The latest turn number and its spec, or None for a new conversation."""
-        self._ensure()
         t = conversations_table
         with self.store.read() as conn:
             row = conn.execute(
@@ -51,14 +35,28 @@ class ConversationStore:
                 .order_by(t.c.turn.desc())
                 .limit(1)
             ).first()
+        waiting = self._unwritten.get(conversation)
+        if waiting is not None:
+            return (int(row[0]) if row else 0) + 1, waiting
         if row is None:
             return None
         return int(row[0]), QuerySpec.model_validate_json(row[1])
 
-    def append(self, conversation: str, question: str, spec: QuerySpec) -> int:
-        self._ensure()
+    def note(self, conversation: str, spec: QuerySpec) -> None:
+        """Remember a turn in memory until :meth:`append` has written it."""
+        self._unwritten[conversation] = spec
+
+    def append(
+        self, conversation: str, question: str, spec: QuerySpec, *, wait: bool = True
+    ) -> int:
+        """Write a turn (a short write transaction of its own, after the answer).
+
+        ``wait=False`` gives up at once, with StorageError, if another writer holds the
+        store, so a question never waits on someone else's ingest (the caller retries
+        in the background).
+        """
         t = conversations_table
-        with self.store.begin() as conn:
+        with self.store.begin(wait=wait) as conn:
             turn = conn.execute(
                 sa.select(sa.func.coalesce(sa.func.max(t.c.turn), 0)).where(
                     t.c.conversation == conversation
@@ -73,4 +71,6 @@ class ConversationStore:
                     at=datetime.now(UTC).isoformat(),
                 )
             )
+        if self._unwritten.get(conversation) is spec:
+            del self._unwritten[conversation]
         return int(turn) + 1

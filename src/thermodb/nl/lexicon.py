@@ -16,12 +16,24 @@ from typing import Any
 
 from thermodb.catalog.naming import singular
 
-__all__ = ["Lexicon", "load_lexicon", "stem"]
+__all__ = ["Lexicon", "load_lexicon", "root", "stem"]
+
+_SUFFIXES = ("ations", "ation", "ances", "ance", "ences", "ence", "ments", "ment", "ings", "ing",
+             "ions", "ion", "ers", "er", "ed", "es", "s", "e")  # fmt: skip
 
 
 def stem(word: str) -> str:
     """A cheap normal form for matching: lower-case singular (``entries`` → ``entry``)."""
     return singular(word.lower())
+
+
+def root(word: str) -> str:
+    """A rough word root for derived forms: insurance, insured → insur; needed, need → need."""
+    w = word.lower()
+    for suffix in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: -len(suffix)]
+    return w
 
 
 @dataclass
@@ -31,7 +43,10 @@ class Lexicon:
     groups: list[frozenset[str]] = field(default_factory=list)
     generic: frozenset[str] = frozenset()
     comparatives: dict[str, tuple[str, str]] = field(default_factory=dict)
-    units: dict[str, float] = field(default_factory=dict)
+    units: dict[str, tuple[str, float]] = field(default_factory=dict)
+    """Unit word → (dimension, size in the dimension's base unit): ``km`` → (length, 1000)."""
+    currencies: dict[str, str] = field(default_factory=dict)
+    """Everyday currency name (stemmed words joined by ``_``) → ISO code: british_pound → GBP."""
     measure_names: tuple[str, ...] = ()
     text_names: tuple[str, ...] = ()
     activity_names: tuple[str, ...] = ()
@@ -56,13 +71,17 @@ class Lexicon:
     def same(self, a: str, b: str) -> bool:
         return stem(b) in self.synonyms(a)
 
-    def unit_factor(self, word: str) -> float | None:
-        """Seconds (or bytes) in one ``word`` unit, or None when it is no unit."""
+    def unit(self, word: str) -> tuple[str, float] | None:
+        """(dimension, size) of a unit word, or None when it is no unit."""
         w = word.lower()
         if w in self.units:
             return self.units[w]
-        s = stem(w)
-        return self.units.get(s)
+        return self.units.get(stem(w))
+
+    def unit_factor(self, word: str) -> float | None:
+        """The size of one ``word`` unit in its dimension's base unit, or None."""
+        got = self.unit(word)
+        return got[1] if got else None
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +118,18 @@ def load_lexicon(extra: Path | None = None) -> Lexicon:
         groups=merged,
         generic=frozenset(stem(w) for w in raw.get("generic_nouns", [])),
         comparatives=comparatives,
-        units={k.lower(): float(v) for k, v in raw.get("units", {}).items()},
+        units={
+            word.lower(): (dim, float(size))
+            for dim, table in raw.get("units", {}).items()
+            if isinstance(table, dict)
+            for word, size in table.items()
+        },
+        currencies={
+            "_".join(stem(w) for w in name.split()): code
+            for code, names in raw.get("currencies", {}).items()
+            if isinstance(names, list)
+            for name in names
+        },
         measure_names=tuple(raw.get("measure_names", [])),
         text_names=tuple(raw.get("text_names", [])),
         activity_names=tuple(raw.get("activity_names", [])),

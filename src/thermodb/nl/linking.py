@@ -55,7 +55,7 @@ def _forms(tokens: list[Token]) -> list[str]:
 
 def link_mentions(tokens: list[Token], index: SchemaIndex) -> list[Mention]:
     """Schema mentions among the unread tokens, marking them ``mention``."""
-    found: list[Mention] = []
+    found: list[Mention] = _scattered_flags(tokens, index)
     i = 0
     n_max = index.max_ngram
     while i < len(tokens):
@@ -81,8 +81,11 @@ def link_mentions(tokens: list[Token], index: SchemaIndex) -> list[Mention]:
                 break
         if got is None and t.text not in FILLER and t.text not in _STRUCTURE:
             partial = index.lookup_partial(stem(t.text))
+            rooted = index.lookup_root(t.text) if len(t.text) >= 5 else []
             if partial:
                 got = Mention(i, i + 1, list(partial), t.text)
+            elif rooted:
+                got = Mention(i, i + 1, list(rooted), t.text)
             elif len(t.text) >= 5 and not t.text[0].isdigit():
                 got = _fuzzy(t, i, index)
         if got is None:
@@ -92,6 +95,57 @@ def link_mentions(tokens: list[Token], index: SchemaIndex) -> list[Mention]:
             s.used = "mention"
         found.append(got)
         i = got.last
+    found.sort(key=lambda m: m.first)
+    return found
+
+
+def _same_word(token: str, word: str) -> bool:
+    """ "opted" is "opt", "need" is "needed": one word, maybe inflected."""
+    if token == word or stem(token) == word:
+        return True
+    short, long_ = sorted((token, word), key=len)
+    return len(short) >= 3 and long_.startswith(short) and len(long_) - len(short) <= 3
+
+
+def _scattered_flags(tokens: list[Token], index: SchemaIndex) -> list[Mention]:
+    """ "owners who opted in to sms" (``sms_opt_in``), "visits that need a follow-up"
+    (``follow_up_needed``): every word of a yes/no field's name, in any order, within a few
+    words of each other, names that field as true."""
+    found: list[Mention] = []
+    flags = [
+        (info.name, path, fi.words)
+        for info in index.colls.values()
+        for path, fi in info.fields.items()
+        if fi.type.name == "BOOL" and len(fi.words) > 1 and fi.is_leaf is False
+    ]
+    for coll, path, words in flags:
+        window = len(words) + 2
+        for start in range(len(tokens)):
+            if tokens[start].used or tokens[start].literal:
+                continue
+            span = tokens[start : start + window]
+            matched: list[int] = []
+            left = list(words)
+            for k, t in enumerate(span):
+                if t.used or t.literal:
+                    break
+                w = next((x for x in left if _same_word(t.text, x)), None)
+                if w is not None:
+                    left.remove(w)
+                    matched.append(start + k)
+                    if not left:
+                        break
+                elif t.text not in FILLER:
+                    break
+            if left or not matched or matched[0] != start:
+                continue
+            last = matched[-1] + 1
+            hit = Hit("bool", coll, path, True, score=2.7)
+            text = " ".join(t.text for t in tokens[start:last])
+            found.append(Mention(start, last, [hit], text))
+            for t in tokens[start:last]:
+                t.used = "mention"
+            break
     return found
 
 

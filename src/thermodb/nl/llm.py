@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from thermodb.config import LLMSettings
 from thermodb.errors import NotUnderstoodError, QueryError
+from thermodb.nl.scope import PromptScope
 from thermodb.query.spec import And, Condition, Filter, Not, Or, QuerySpec
 
 if TYPE_CHECKING:
@@ -28,14 +29,17 @@ __all__ = ["LLMProvider", "schema_prompt"]
 _JSON = re.compile(r"\{.*\}", re.S)
 
 
-def schema_prompt(engine: NLEngine) -> str:
-    """The schema and value index, compactly, for the system prompt."""
+def schema_prompt(engine: NLEngine, scope: PromptScope | None = None) -> str:
+    """The schema and value index, compactly, for the system prompt (within ``scope``)."""
+    scope = scope or PromptScope()
     lines = []
     for info in engine.index().colls.values():
+        if not scope.shows(info.name):
+            continue
         lines.append(f"collection {info.name} (key {info.key}, time {info.time})")
         for path, fi in info.fields.items():
             cats = ""
-            if fi.categories:
+            if fi.categories and scope.shows_values(info.name, path):
                 cats = " values: " + ", ".join(list(fi.categories)[:20])
             lines.append(f"  {path}: {fi.type}{cats}")
     return "\n".join(lines)
@@ -44,9 +48,12 @@ def schema_prompt(engine: NLEngine) -> str:
 class LLMProvider:
     """Asks the configured endpoint for a QuerySpec and validates what comes back."""
 
-    def __init__(self, settings: LLMSettings, engine: NLEngine) -> None:
+    def __init__(
+        self, settings: LLMSettings, engine: NLEngine, scope: PromptScope | None = None
+    ) -> None:
         self.settings = settings
         self.engine = engine
+        self.scope = scope or PromptScope()
 
     def spec_for(self, question: str, now: datetime | None = None) -> QuerySpec:
         import httpx
@@ -54,7 +61,9 @@ class LLMProvider:
         from thermodb.nl.examples import ExampleStore
 
         moment = (now or datetime.now(UTC)).astimezone(UTC)
-        shots = ExampleStore(self.engine.db.store).nearest(question)
+        shots = ExampleStore(self.engine.db.store).nearest(
+            question, namespace=self.scope.examples_key
+        )
         messages: list[dict[str, str]] = [
             {
                 "role": "system",
@@ -62,7 +71,7 @@ class LLMProvider:
                     "Translate the question into one thermodb QuerySpec as JSON, nothing else. "
                     f"QuerySpec JSON schema: {json.dumps(QuerySpec.model_json_schema())}\n"
                     f"Now is {moment.isoformat()}. Ranges are half-open UTC.\nSchema:\n"
-                    + schema_prompt(self.engine)
+                    + schema_prompt(self.engine, self.scope)
                 ),
             }
         ]
@@ -98,7 +107,7 @@ class LLMProvider:
                 f"the LLM reply is not a valid QuerySpec: {exc.error_count()} errors"
             ) from None
         index = self.engine.index()
-        if spec.collection not in index.colls:
+        if spec.collection not in index.colls or not self.scope.shows(spec.collection):
             raise NotUnderstoodError(f"the LLM named an unknown collection {spec.collection!r}")
         known = set(index.colls[spec.collection].fields)
         names = {a.name for a in spec.aggregates} | {link.name for link in spec.links}

@@ -79,10 +79,29 @@ class _Reader:
         self.now = now
         self.index = index
         self.default = default
-        self.tokens: list[Token] = tokenize(question)
+        self.tokens: list[Token] = self._split_compounds(tokenize(question), index)
         self.words = [t.text for t in self.tokens]
         self.notes: list[str] = []
         self.penalty = 0.0
+
+    @staticmethod
+    def _split_compounds(tokens: list[Token], index: SchemaIndex) -> list[Token]:
+        """ "gold-tier", "still-open": a hyphenated word that names nothing as a whole is
+        read as its parts (a value and the field that holds it, two words...)."""
+        out: list[Token] = []
+        for t in tokens:
+            parts = t.text.split("-")
+            whole = index.lookup(t.text) or index.lookup(stem(t.text))
+            if t.literal or len(parts) < 2 or whole or any(not p for p in parts):
+                out.append(t)
+                continue
+            if any(p[0].isdigit() for p in parts):
+                out.append(t)  # codes and dates ("sc-0007", "2026-03") stay whole
+                continue
+            out.extend(Token(p, p, 0) for p in parts)
+        for i, t in enumerate(out):
+            t.index = i
+        return out
 
     # -- helpers --------------------------------------------------------------------------
     def w(self, i: int) -> str:
@@ -111,6 +130,7 @@ class _Reader:
         self.time = times[0] if times else None
         self.cmps = self._comparisons()
         self.percentile = self._percentile()
+        self._hold_output_units()
         mentions = link_mentions(self.tokens, self.index)
         self.main = self._main_collection(mentions)
         self.mentions = self._resolve(mentions)
@@ -131,6 +151,19 @@ class _Reader:
                 if self.w(j) in ("a", "an", "the"):
                     j += 1
                 num = self.tokens[j].number if j < len(self.tokens) else None
+                if (
+                    num is None
+                    and j > i + n - 1
+                    and self.w(j - 1) in ("a", "an")
+                    and self.index.lexicon.unit(self.w(j))
+                    and phrase not in (("min",), ("max",))
+                ):
+                    # "over an hour", "more than a kilometre": one of the unit
+                    for k in range(i, j):
+                        self.use(k, "cmp")
+                    found.append(_Cmp(i, j, op, 1.0))
+                    i = j - 1
+                    break
                 if num is None:
                     continue
                 if phrase in (("min",), ("max",)):
@@ -159,6 +192,36 @@ class _Reader:
                         self._between_hi = hi
             i += 1
         return found
+
+    def _hold_output_units(self) -> None:
+        """ "total fare in euros": after an aggregate word, "in <unit>" of a dimension some
+        field is measured in (``fare_cents``) asks for that unit, not for a value named so
+        (a currency EUR); the aggregate clause converts it, or the word stays unread."""
+        dims = {fi.dim for c in self.index.colls.values() for fi in c.fields.values() if fi.dim}
+        for i in range(1, len(self.tokens)):
+            # "more than 20 euros": an amount, not the currency EUR
+            named = self.index.lexicon.unit(self.w(i))
+            if (
+                named
+                and named[0] in dims
+                and self.tokens[i - 1].number is not None
+                and self.tokens[i].used is None
+            ):
+                self.tokens[i].used = "unit-held"
+        agg_at = next(
+            (i for i, w in enumerate(self.words) if w in AGG_WORDS or w == "median"), None
+        )
+        if agg_at is None:
+            return
+        for i in range(agg_at + 1, len(self.tokens)):
+            named = self.index.lexicon.unit(self.w(i))
+            if (
+                named
+                and named[0] in dims
+                and self.w(i - 1) in ("in", "as")
+                and self.tokens[i].used is None
+            ):
+                self.tokens[i].used = "unit-held"
 
     def _percentile(self) -> tuple[float, int] | None:
         for i, w in enumerate(self.words):
@@ -199,6 +262,8 @@ class _Reader:
             return self._owner_of_leading_field(mentions, first_coll)
         if self.default and self.default in self.index.colls:
             return self.default
+        if not scores and len(self.index.colls) == 1:
+            return next(iter(self.index.colls))  # one collection: every question is about it
         if not scores:
             names = ", ".join(self.index.colls) or "none yet"
             raise NotUnderstoodError(
@@ -271,6 +336,15 @@ class _Reader:
                 and not self._is_value_context(m)
             ):
                 value_hits = []  # "no phone number": the field phone, not the value mobile
+            if (
+                value_hits
+                and any(h.score >= 2.4 for h in main_fields)
+                and not any(h.collection == main for h in value_hits)
+                and not {h.collection for h in value_hits} & self._mentioned_colls(mentions, m)
+            ):
+                # "average battery of scooters": the field battery_pct of scooters, not the
+                # value battery of another collection the question never names
+                value_hits = []
             coll_hits = [h for h in hits if h.kind == "coll"]
             field_hits = [h for h in hits if h.kind == "field"]
             chosen = None
@@ -309,7 +383,7 @@ class _Reader:
             if x
         }
 
-        def rank(h: Any) -> tuple[int, int, int, float]:
+        def rank(h: Any) -> tuple[bool, bool, bool, bool, float]:
             fi = self.index.colls[h.collection].fields[h.path]
             confirmed = bool(near & (set(fi.head) | {fi.path.lower()}))
             in_main = h.collection == self.main
@@ -317,7 +391,7 @@ class _Reader:
                 h.collection in self.index.colls[self.main].fks
                 or self.main in self.index.colls[h.collection].fks
             )
-            return (confirmed, in_main or linked, not fi.is_leaf, h.score)
+            return (confirmed, in_main, linked, not fi.is_leaf, h.score)
 
         best = max(hits, key=rank)
         fi = self.index.colls[best.collection].fields[best.path]

@@ -15,6 +15,7 @@ from thermodb.catalog.model import Collection, Field
 from thermodb.catalog.naming import plural, singular, split_words
 from thermodb.catalog.types import FieldType
 from thermodb.nl.lexicon import Lexicon, stem
+from thermodb.nl.lexicon import root as word_root
 from thermodb.nl.text import tokenize
 
 __all__ = ["SYNONYM_VALUE_SCORE", "CollInfo", "FieldInfo", "Hit", "SchemaIndex"]
@@ -24,6 +25,16 @@ _BOOL_PREFIX = frozenset({"is", "has", "was", "can", "should", "did", "does", "a
 SYNONYM_VALUE_SCORE = 2.0
 """The score of a value named by a synonym: below a field's own name (2.4 and up)."""
 _NOT_TEXT = frozenset({"email", "url", "uri", "phone", "ip", "id", "uuid", "hash", "token", "key"})
+
+
+_PARTICLES = frozenset({"in", "out", "on", "off", "up", "down", "over", "back", "at", "to", "by"})
+
+
+def _verb_of(head: tuple[str, ...]) -> str:
+    """The verb of a time field's name: ``checked_in`` → checked, ``closed`` → closed."""
+    if len(head) > 1 and head[-1] in _PARTICLES:
+        return head[-2]
+    return head[-1] if head else ""
 
 
 def _verb_bases(participle: str) -> set[str]:
@@ -56,6 +67,8 @@ class FieldInfo:
     unit: float | None
     categories: dict[str, int] | None
     is_leaf: bool
+    dim: str | None = None
+    """The dimension of ``unit`` (time, length, money, percent...), from the name's suffix."""
 
     @property
     def numeric(self) -> bool:
@@ -95,6 +108,8 @@ class SchemaIndex:
         self.colls: dict[str, CollInfo] = {}
         self.forms: dict[str, list[Hit]] = {}
         self.partial: dict[str, list[Hit]] = {}
+        self.roots: dict[str, list[Hit]] = {}
+        """Root of a field's name word → the field ("insurance" → ``insured_with``)."""
         for coll in collections:
             self._add_collection(coll)
         for info in self.colls.values():
@@ -129,6 +144,10 @@ class SchemaIndex:
             self._put("_".join((*words[:-1], last)), Hit("coll", coll.name, score=3.0))
         for syn in self.lexicon.synonyms(last) - {last}:
             self._put(syn, Hit("coll", coll.name, score=2.0))
+        if len(last) >= 4 and last.isalpha():
+            # "scooters never repaired": the participle of the collection's noun (repairs)
+            done = last + ("d" if last.endswith("e") else "ed")
+            self._put(done, Hit("coll", coll.name, score=1.9))
         for event, group in self.lexicon.entity_events.items():
             # "signups", "registrations": the records of the user-like collection
             if last in self.lexicon.synonyms(group):
@@ -147,20 +166,28 @@ class SchemaIndex:
         leaf_words = tuple(stem(w) for w in split_words(f.path.rsplit(".", 1)[-1]))
         head = list(leaf_words)
         unit = None
-        if len(head) > 1 and f.type.is_numeric and self.lexicon.unit_factor(head[-1]):
-            unit = self.lexicon.unit_factor(head[-1])
+        dim = None
+        named_unit = self.lexicon.unit(head[-1]) if len(head) > 1 else None
+        if named_unit and f.type.is_numeric:
+            # fare_cents is the fare, in cents; distance_m the distance, in metres
+            dim, unit = named_unit
             head = head[:-1]
         if f.type is FieldType.TIMESTAMP and len(head) > 1 and head[-1] in _TIME_SUFFIX:
             head = head[:-1]
         if f.type is FieldType.BOOL and len(head) > 1 and head[0] in _BOOL_PREFIX:
             head = head[1:]
-        fi = FieldInfo(f.path, f.type, words, tuple(head), unit, f.categories or None, f.is_leaf)
+        fi = FieldInfo(
+            f.path, f.type, words, tuple(head), unit, f.categories or None, f.is_leaf, dim
+        )
         info.fields[f.path] = fi
         name = info.name
         self._put(f.path.lower(), Hit("field", name, f.path, score=3.0))
         self._put("_".join(words), Hit("field", name, f.path, score=3.0))
         self._put("_".join(split_words(f.path)), Hit("field", name, f.path, score=3.0))
         head_form = "_".join(head)
+        for word in head:
+            if len(word) >= 5 and word not in self.lexicon.generic:
+                self._put(word_root(word), Hit("field", name, f.path, score=1.9), self.roots)
         self._put(head_form, Hit("field", name, f.path, score=2.6 if not f.is_leaf else 2.4))
         self._put(plural(head_form), Hit("field", name, f.path, score=2.5))
         if len(head) > 1 and head[-1] in ("id", "uuid", "key"):
@@ -210,6 +237,11 @@ class SchemaIndex:
         forms.add("_".join([*toks[:-1], plural(toks[-1])]))
         for form in forms:
             self._put(form, Hit("value", coll, path, value, score=score))
+        for name, code in self.lexicon.currencies.items():
+            # "British pounds", "euros": the everyday name of a currency code a field holds
+            if code == value.upper():
+                for form in (name, plural(name)):
+                    self._put(form, Hit("value", coll, path, value, score=2.6))
         if len(toks) == 1:
             # a synonym names the value less surely than the value itself ("phone" ≠ mobile)
             for form in self.lexicon.synonyms(toks[0]) - forms:
@@ -245,6 +277,9 @@ class SchemaIndex:
     # -- looking up ---------------------------------------------------------------------
     def lookup(self, form: str) -> list[Hit]:
         return self.forms.get(form, [])
+
+    def lookup_root(self, word: str) -> list[Hit]:
+        return self.roots.get(word_root(word), [])
 
     def lookup_partial(self, form: str) -> list[Hit]:
         return self.partial.get(form, [])
@@ -325,14 +360,23 @@ class SchemaIndex:
 
     def time_field_for_verb(self, coll: str, word: str) -> str | None:
         """The time field a verb names ("signed up" → ``signup_at``, "ended" → ``ended_at``)."""
+        if word in _PARTICLES:
+            return None  # "in September" names no time field, even one called checked_in_at
         syns = self.lexicon.synonyms(word)
+        parts = word.split("_")
         for path in self.time_fields(coll):
             fi = self.colls[coll].fields[path]
-            if fi.head and (fi.head[-1] in syns or "_".join(fi.head) in syns):
+            verb = _verb_of(fi.head)
+            if fi.head and (verb in syns or "_".join(fi.head) in syns):
                 return path
         for path in self.time_fields(coll):
-            # "close" / "closes" for closed_at, "ship" for shipped_at
-            last = self.colls[coll].fields[path].head[-1:]
-            if last and last[0].endswith("ed") and word.rstrip("s") in _verb_bases(last[0]):
+            # "close" / "closes" for closed_at, "ship" for shipped_at, "check in" for
+            # checked_in_at
+            head = self.colls[coll].fields[path].head
+            verb = _verb_of(head)
+            rest = head[head.index(verb) + 1 :] if verb in head else ()
+            if len(parts) > 1 and tuple(parts[1:]) != tuple(rest):
+                continue
+            if verb.endswith("ed") and parts[0].rstrip("s") in _verb_bases(verb):
                 return path
         return None

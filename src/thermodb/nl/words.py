@@ -28,13 +28,17 @@ AGG_WORDS: dict[str, str] = {
     "maximum": "max", "max": "max", "highest": "max", "largest": "max", "biggest": "max",
     "longest": "max", "peak": "max", "greatest": "max", "minimum": "min", "min": "min",
     "lowest": "min", "smallest": "min", "shortest": "min", "earliest": "min",
-    "cheapest": "min", "priciest": "max", "costliest": "max",
+    "cheapest": "min", "priciest": "max", "costliest": "max", "heaviest": "max",
+    "lightest": "min", "fastest": "max", "slowest": "min", "farthest": "max",
+    "furthest": "max",
 }  # fmt: skip
 ORDER_WORDS: dict[str, bool] = {
     "most": True, "top": True, "highest": True, "largest": True, "biggest": True,
     "greatest": True, "busiest": True, "least": False, "fewest": False, "bottom": False,
     "lowest": False, "smallest": False, "quietest": False, "cheapest": False,
     "priciest": True, "costliest": True, "longest": True, "shortest": False,
+    "heaviest": True, "lightest": False, "fastest": True, "slowest": False,
+    "farthest": True, "furthest": True,
 }  # fmt: skip
 """Word → descending order."""
 LATEST_WORDS: dict[str, bool] = {
@@ -89,7 +93,8 @@ FILLER = frozenset(
     written write wrote logged log recorded record reported report made make used use
     using created started start got get had seen happened happen occur occurred come came
     see saw stored exist exists existing registered currently current appear appeared
-    belong belongs belonging done take took put placed recorded produced generated emitted
+    belong belongs belonging done take took taken takes taking put placed recorded
+    produced generated emitted
     raised fired noted registered logged signed new viewed visited clicked bought
     purchased ordered far given received marked based located flagged labelled labeled
     tagged classified still yet

@@ -5,10 +5,16 @@ Values are bound parameters; identifiers come from the catalog (see
 stored value into its JSON form, so executors return raw rows and :class:`Result` is made
 in one place.
 
-Semantics that differ between SQL engines are fixed here, the same on every store:
-filters use two-valued logic (:mod:`thermodb.query.filters`); ``order`` puts nulls last in
-both directions; a percentile is continuous with linear interpolation (PostgreSQL's
-``percentile_cont``; on SQLite an aggregate function registered by the executor).
+The compiler is one class for every engine: whatever differs between engines it asks the
+backend (:mod:`thermodb.storage.backends`): JSON leaves, text forms, buckets, percentiles,
+where nulls sort. Semantics are fixed here, the same on every store: filters use
+two-valued logic (:mod:`thermodb.query.filters`); ``order`` puts nulls last in both
+directions; grouped rows without an order come in group-key order; a percentile is
+continuous with linear interpolation.
+
+Features extend :class:`SpecCompiler` at its named steps (``_aggregate_expr`` for a new
+aggregate, ``_group_key`` for a derived key, ``_link`` for a subquery), so a feature
+is one method, compiled alike for the operational store and for DuckDB.
 """
 
 from __future__ import annotations
@@ -29,12 +35,10 @@ from thermodb.query.filters import compile_filter, to_datetime
 from thermodb.query.links import infer_on, join_condition, zero
 from thermodb.query.result import Converter, converter_for
 from thermodb.query.spec import Aggregate, GroupKey, Link, OrderKey, QuerySpec
+from thermodb.storage.backends.base import QueryBackend
 from thermodb.storage.operational import OperationalStore
 
-__all__ = ["SQLITE_PERCENTILE", "Compiled", "OutputColumn", "compile_spec"]
-
-SQLITE_PERCENTILE = "thermo_percentile"
-"""The name of the percentile aggregate the SQLite executor registers on its connection."""
+__all__ = ["Compiled", "OutputColumn", "SpecCompiler", "compile_spec"]
 
 
 @dataclass(frozen=True)
@@ -55,17 +59,31 @@ class Compiled:
     notes: list[str] = field(default_factory=list)
 
 
-def compile_spec(spec: QuerySpec, catalog: Catalog, store: OperationalStore) -> Compiled:
-    """The SELECT that answers ``spec`` on ``store``."""
-    return _Compiler(spec, catalog, store).compile()
+def compile_spec(
+    spec: QuerySpec,
+    catalog: Catalog,
+    store: OperationalStore,
+    backend: QueryBackend | None = None,
+) -> Compiled:
+    """The SELECT that answers ``spec`` over ``store``'s tables, for ``backend``'s engine
+    (the operational store's own by default)."""
+    return SpecCompiler(spec, catalog, store, backend).compile()
 
 
-class _Compiler:
-    def __init__(self, spec: QuerySpec, catalog: Catalog, store: OperationalStore) -> None:
+class SpecCompiler:
+    """Compiles one QuerySpec for one backend."""
+
+    def __init__(
+        self,
+        spec: QuerySpec,
+        catalog: Catalog,
+        store: OperationalStore,
+        backend: QueryBackend | None = None,
+    ) -> None:
         self.spec = spec
         self.catalog = catalog
         self.store = store
-        self.dialect = store.dialect
+        self.backend: QueryBackend = backend or store.backend
         self.uses_percentile = False
         self.collections: list[str] = []
         self.aliases = 0
@@ -78,13 +96,13 @@ class _Compiler:
         coll = self.catalog.get(spec.collection)
         self.collections.append(coll.name)
         table = self.store.table(coll)
-        scope = Scope(self.dialect, coll, table)
+        scope = Scope(self.backend, coll, table)
         source: FromClause = table
         where: list[ColumnElement[bool]] = []
         for link in spec.links:
             source = self._link(link, scope, source, where)
         if spec.where is not None:
-            where.append(compile_filter(spec.where, scope.field, self.dialect))
+            where.append(compile_filter(spec.where, scope.field, self.backend))
         if spec.time is not None:
             where += self._time(scope)
         if spec.is_aggregate:
@@ -95,8 +113,8 @@ class _Compiler:
         if where:
             stmt = stmt.where(sa.and_(*where))
         if spec.having is not None:
-            stmt = stmt.having(compile_filter(spec.having, names.__getitem__, self.dialect))
-        order = [self._order(key, scope, names) for key in spec.order]
+            stmt = stmt.having(compile_filter(spec.having, names.__getitem__, self.backend))
+        order = [self._order(key, scope, names) for key in self._order_keys()]
         if order:
             stmt = stmt.order_by(*order)
         if spec.limit is not None:
@@ -213,7 +231,7 @@ class _Compiler:
             if key.field in (None, scope.collection.time_field)
             else f"{name}_{key.bucket}"
         )
-        expr = bucket_expr(ref.expr, key.bucket, self.dialect)
+        expr = bucket_expr(ref.expr, key.bucket, self.backend)
         return FieldRef(key.alias or default, expr, FieldType.TEXT)
 
     def _aggregate_expr(
@@ -242,16 +260,31 @@ class _Compiler:
         if agg.fn == "avg":
             return sa.func.avg(expr), FieldType.FLOAT, converter_for(None, as_float=True)
         assert agg.fn == "percentile" and agg.q is not None
-        if self.dialect == "postgresql":
-            pct: ColumnElement[Any] = sa.func.percentile_cont(
-                sa.cast(sa.literal(agg.q), sa.Float(precision=53))
-            ).within_group(expr)
-        else:
-            self.uses_percentile = True
-            pct = getattr(sa.func, SQLITE_PERCENTILE)(expr, agg.q, type_=sa.Float(precision=53))
+        if not self.backend.capabilities.percentile:
+            self.uses_percentile = True  # the executor registers the aggregate
+        pct = self.backend.percentile(expr, agg.q)
         return pct, FieldType.FLOAT, converter_for(None, as_float=True)
 
     # -- order ----------------------------------------------------------------------------
+    def _order_keys(self) -> list[OrderKey]:
+        """The spec's order; grouped rows without one come in group-key order on every
+        engine (the order SQLite gives them), so tiers and engines answer alike."""
+        spec = self.spec
+        if spec.order or not spec.is_aggregate or not spec.group_by:
+            return list(spec.order)
+        names = [self._group_name(key) for key in spec.group_by]
+        return [OrderKey(field=name) for name in names if name is not None]
+
+    def _group_name(self, key: GroupKey) -> str | None:
+        if key.alias:
+            return key.alias
+        if key.bucket is None:
+            return key.field
+        coll = self.catalog.get(self.spec.collection)
+        if key.field in (None, coll.time_field):
+            return key.bucket
+        return f"{key.field}_{key.bucket}"
+
     def _order(self, key: OrderKey, scope: Scope, names: dict[str, FieldRef]) -> ColumnElement[Any]:
         if self.spec.is_aggregate:
             ref = names.get(key.field)
@@ -262,14 +295,13 @@ class _Compiler:
                 )
             # By the output column's label: the expression may hold literals PostgreSQL
             # would otherwise have to match against the GROUP BY a second time.
-            expr: ColumnElement[Any] = sa.literal_column(self.store.quote(ref.name))
+            expr: ColumnElement[Any] = sa.literal_column(self.backend.quote(ref.name))
         else:
             expr = scope.field(key.field).expr
         ordered = expr.desc() if key.desc else expr.asc()
-        # Nulls go last. SQLite sorts them first and PostgreSQL last in ascending order;
-        # say NULLS LAST only where the engine would not (it can cost a top-N its fast path)
-        # and never for counts, which are never null.
-        natural = (self.dialect == "sqlite") == key.desc
+        # Nulls go last. Say NULLS LAST only where the engine would not put them there
+        # (it can cost a top-N its fast path) and never for counts, which are never null.
+        natural = self.backend.capabilities.nulls_come_last(key.desc)
         if natural or key.field in self.never_null:
             return ordered
         return ordered.nulls_last()
@@ -283,11 +315,11 @@ class _Compiler:
         keys = infer_on(scope.collection, other, link)
         self.aliases += 1
         alias = self.store.table(other).alias(f"l{self.aliases}")
-        inner = Scope(self.dialect, other, alias)
+        inner = Scope(self.backend, other, alias)
         here = scope.field(keys.here)
         there = inner.field(keys.there)
         cond = (
-            compile_filter(link.where, inner.field, self.dialect)
+            compile_filter(link.where, inner.field, self.backend)
             if link.where is not None
             else None
         )

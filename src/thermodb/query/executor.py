@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -21,7 +21,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from thermodb.errors import QueryError, StorageError
-from thermodb.query.percentile import register_sqlite_percentile
 from thermodb.storage.operational import OperationalStore
 
 __all__ = ["Executor", "OperationalExecutor", "Part", "Partial", "SQLiteGuard"]
@@ -83,6 +82,8 @@ class SQLiteGuard:
 
     tables: frozenset[str]
     denied_functions: frozenset[str] = field(default_factory=frozenset)
+    max_value_bytes: int = 64 * 1024 * 1024
+    """The longest text or blob the statement may build (SQLite's length limit)."""
 
     def authorize(
         self, action: int, arg1: str | None, arg2: str | None, _db: str | None, _trig: str | None
@@ -160,8 +161,8 @@ class OperationalExecutor:
                 raise _translate(exc, part) from exc
 
     def _driver_text(self, sql: str) -> str:
-        """SQL text as the driver wants it: psycopg reads ``%`` as a placeholder."""
-        return sql.replace("%", "%%") if self.store.dialect == "postgresql" else sql
+        """SQL text as the driver wants it (psycopg reads ``%`` as a placeholder)."""
+        return self.store.backend.driver_text(sql)
 
     def render(self, statement: sa.Executable | str) -> tuple[str, Any]:
         """The SQL text this store runs for ``statement`` and its bound parameters."""
@@ -175,35 +176,15 @@ class OperationalExecutor:
         params = {k: _shown(v) for k, v in compiled.params.items()}
         return str(compiled), params
 
-    @contextmanager
-    def _guarded(self, conn: Connection, part: Part) -> Iterator[None]:
-        if self.store.dialect == "postgresql":
-            if part.read_only:
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-            if part.timeout is not None:
-                ms = max(1, int(part.timeout * 1000))
-                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
-            yield
-            return
-        raw: Any = conn.connection.driver_connection
-        if part.needs_percentile:
-            register_sqlite_percentile(raw)
-        deadline = None if part.timeout is None else time.monotonic() + part.timeout
-        if deadline is not None:
-            raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-        if part.read_only:
-            raw.execute("PRAGMA query_only = 1")
-        if part.guard is not None:
-            raw.set_authorizer(part.guard.authorize)
-        try:
-            yield
-        finally:
-            if part.guard is not None:
-                raw.set_authorizer(None)
-            if part.read_only:
-                raw.execute("PRAGMA query_only = 0")
-            if deadline is not None:
-                raw.set_progress_handler(None, 0)
+    def _guarded(self, conn: Connection, part: Part) -> AbstractContextManager[None]:
+        return self.store.backend.guarded(
+            conn,
+            read_only=part.read_only,
+            timeout=part.timeout,
+            needs_percentile=part.needs_percentile,
+            authorizer=part.guard.authorize if part.guard is not None else None,
+            max_value_bytes=part.guard.max_value_bytes if part.guard is not None else None,
+        )
 
 
 def _what_ran(result: Any, part: Part) -> tuple[str, Any]:

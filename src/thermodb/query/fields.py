@@ -1,10 +1,10 @@
 """Resolving a QuerySpec's field names to SQL expressions, checked against the catalog.
 
-A name is one of: a top-level field (its column), a dotted path to a leaf inside a JSON
-column (``settings.theme``: ``json_extract`` on SQLite, ``jsonb_extract_path_text`` on
-PostgreSQL, cast to the leaf's type), ``alias.field`` of a lookup link, or the value of an
-aggregate link. Anything else is a NotFoundError naming the closest fields, so no
-identifier reaches SQL unless the schema has it.
+A name is one of: a top-level field (its column), a dotted path to a leaf at any depth
+inside a JSON column (``settings.theme``: the backend's JSON extraction, typed like the
+leaf), ``alias.field`` of a lookup link, or the value of an aggregate link. Anything else
+is a NotFoundError naming the closest fields, so no identifier reaches SQL unless the
+schema has it.
 
 JSON path segments are rendered as SQL string literals (escaped by SQLAlchemy), not bound
 parameters: PostgreSQL matches a GROUP BY expression to the SELECT list only when the two
@@ -18,23 +18,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from thermodb.catalog.model import Collection
 from thermodb.catalog.types import FieldType
 from thermodb.errors import NotFoundError, QueryError
-from thermodb.storage.columns import JsonText, UtcTimestamp
+from thermodb.storage.backends.base import QueryBackend
+from thermodb.storage.columns import const
 
-__all__ = ["FieldRef", "Scope", "const", "sqlite_canonical_time"]
+__all__ = ["FieldRef", "Scope", "const"]
 
 _UNSAFE_SEGMENT = re.compile(r"[\"\\\x00-\x1f]")
-
-
-def const(value: Any) -> ColumnElement[Any]:
-    """A constant of our own making (a format, a JSON path), rendered inline and escaped."""
-    return sa.literal(value, literal_execute=True)
 
 
 @dataclass(frozen=True)
@@ -53,7 +48,7 @@ class FieldRef:
 class Scope:
     """The names visible to one SELECT: a collection's fields, plus its links' names."""
 
-    dialect: str
+    backend: QueryBackend
     collection: Collection
     table: FromClause
     lookups: dict[str, Scope] = field(default_factory=dict)
@@ -85,17 +80,16 @@ class Scope:
     # -- the collection's own fields ------------------------------------------------------
     def _own(self, name: str) -> FieldRef | None:
         coll = self.collection
-        f = coll.fields.get(name)
-        if f is not None and f.column is not None:
-            return FieldRef(name, self.table.c[f.column], f.type)
+        f = coll.resolve(name)
         if f is None:
             return None
-        parts = name.split(".")
-        for cut in range(len(parts) - 1, 0, -1):
-            top = coll.fields.get(".".join(parts[:cut]))
-            if top is not None and top.column is not None and top.type is FieldType.JSON:
-                expr = self._extract(self.table.c[top.column], parts[cut:], f.type)
-                return FieldRef(name, expr, f.type, leaf=True)
+        if f.column is not None:
+            return FieldRef(name, self.table.c[f.column], f.type)
+        parts = f.segments
+        top = coll.fields.get(parts[0])
+        if top is not None and top.column is not None and top.type is FieldType.JSON:
+            expr = self._extract(self.table.c[top.column], list(parts[1:]), f.type)
+            return FieldRef(name, expr, f.type, leaf=True)
         return None
 
     def _extract(
@@ -108,9 +102,7 @@ class Scope:
                     "control characters, which queries cannot address",
                     hint="rename the field in the records",
                 )
-        if self.dialect == "postgresql":
-            return _pg_extract(column, path, ftype)
-        return _sqlite_extract(column, path, ftype)
+        return self.backend.json_leaf(column, path, ftype)
 
     def _suggest(self, name: str) -> str:
         from rapidfuzz import process
@@ -121,56 +113,3 @@ class Scope:
         if best:
             return f"did you mean {', '.join(map(repr, best))}? fields: {shown}"
         return f"fields: {shown}"
-
-
-def _sqlite_extract(
-    column: ColumnElement[Any], path: list[str], ftype: FieldType
-) -> ColumnElement[Any]:
-    json_path = "$" + "".join(f'."{segment}"' for segment in path)
-    if ftype is FieldType.JSON:
-        return sa.type_coerce(column.op("->")(const(json_path)), JsonText())
-    value = sa.func.json_extract(column, const(json_path))
-    if ftype is FieldType.TIMESTAMP:
-        return sa.type_coerce(sqlite_canonical_time(value), UtcTimestamp())
-    if ftype is FieldType.BOOL:
-        return sa.type_coerce(value, sa.Boolean(create_constraint=False))
-    if ftype is FieldType.INT:
-        return sa.type_coerce(value, sa.BigInteger())
-    if ftype is FieldType.FLOAT:
-        return sa.type_coerce(value, sa.Float(precision=53))
-    # a text leaf may hold numbers and booleans too (it widened): compare them as the text
-    # PostgreSQL's jsonb_extract_path_text gives, so both stores answer alike
-    kind = sa.func.json_type(column, const(json_path))
-    as_text = sa.case(
-        (kind == const("true"), const("true")),
-        (kind == const("false"), const("false")),
-        else_=sa.cast(value, sa.Text()),
-    )
-    return sa.type_coerce(as_text, sa.Text())
-
-
-def sqlite_canonical_time(value: ColumnElement[Any]) -> ColumnElement[Any]:
-    """Any time text SQLite can read, as the canonical stored form (millisecond precision).
-
-    Nested timestamps keep the text they arrived with (offsets, no fraction...), so they
-    are normalised before being compared with canonical bounds or cut into buckets.
-    """
-    return sa.func.strftime(const("%Y-%m-%dT%H:%M:%f000Z"), value)
-
-
-def _pg_extract(
-    column: ColumnElement[Any], path: list[str], ftype: FieldType
-) -> ColumnElement[Any]:
-    keys = [const(segment) for segment in path]
-    if ftype is FieldType.JSON:
-        return sa.type_coerce(sa.func.jsonb_extract_path(column, *keys), JsonText())
-    text = sa.func.jsonb_extract_path_text(column, *keys)
-    casts: dict[FieldType, sa.types.TypeEngine[Any]] = {
-        FieldType.INT: sa.BigInteger(),
-        FieldType.FLOAT: sa.Float(precision=53),
-        FieldType.BOOL: sa.Boolean(),
-        FieldType.TIMESTAMP: sa.DateTime(timezone=True),
-    }
-    if ftype in casts:
-        return sa.cast(text, casts[ftype])
-    return sa.type_coerce(text, sa.Text())

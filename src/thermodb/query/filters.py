@@ -19,13 +19,13 @@ from typing import Any, cast
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 
 from thermodb.catalog.types import FieldType
 from thermodb.errors import QueryError
 from thermodb.query.fields import FieldRef
 from thermodb.query.spec import And, Condition, Filter, Not, Or
+from thermodb.storage.backends.base import QueryBackend
 
 __all__ = ["compile_filter", "condition", "to_field_type"]
 
@@ -41,21 +41,21 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
-def compile_filter(node: Filter, resolve: Resolve, dialect: str) -> ColumnElement[bool]:
+def compile_filter(node: Filter, resolve: Resolve, backend: QueryBackend) -> ColumnElement[bool]:
     """The SQL boolean for a filter tree; names are looked up with ``resolve``."""
     if isinstance(node, Condition):
-        return condition(resolve(node.field), node.op, node.value, dialect)
+        return condition(resolve(node.field), node.op, node.value, backend)
     if isinstance(node, And):
-        return sa.and_(*(compile_filter(n, resolve, dialect) for n in node.and_))
+        return sa.and_(*(compile_filter(n, resolve, backend) for n in node.and_))
     if isinstance(node, Or):
-        return sa.or_(*(compile_filter(n, resolve, dialect) for n in node.or_))
+        return sa.or_(*(compile_filter(n, resolve, backend) for n in node.or_))
     if isinstance(node, Not):
-        inner = compile_filter(node.not_, resolve, dialect)
+        inner = compile_filter(node.not_, resolve, backend)
         return sa.not_(sa.func.coalesce(inner, sa.false()))
     raise AssertionError(f"unknown filter node {node!r}")
 
 
-def condition(ref: FieldRef, op: str, value: Any, dialect: str) -> ColumnElement[bool]:
+def condition(ref: FieldRef, op: str, value: Any, backend: QueryBackend) -> ColumnElement[bool]:
     """``ref op value`` with the semantics documented in the module docstring."""
     expr = ref.expr
     ftype = ref.type
@@ -64,10 +64,10 @@ def condition(ref: FieldRef, op: str, value: Any, dialect: str) -> ColumnElement
     if op == "not_null":
         return expr.is_not(None)
     if op in ("is_empty", "not_empty"):
-        empty = _empty(expr, ftype, dialect)
+        empty = _empty(expr, ftype, backend)
         return _bool(empty if op == "is_empty" else sa.not_(empty))
     if op in ("contains", "starts_with"):
-        text = _as_text(expr, ftype, dialect)
+        text = _as_text(expr, ftype, backend)
         needle = str(value)
         if op == "contains":
             return _bool(text.icontains(needle, autoescape=True))
@@ -78,7 +78,7 @@ def condition(ref: FieldRef, op: str, value: Any, dialect: str) -> ColumnElement
                 f"{ref.name!r} holds JSON objects or lists, which cannot be ordered",
                 hint=f"compare one of its nested fields ({ref.name}.NAME) instead",
             )
-        return _json_compare(ref, op, value, dialect)
+        return _json_compare(ref, op, value, backend)
     if ftype is FieldType.BOOL and op in _ORDERED:
         raise QueryError(f"{ref.name!r} is true/false; use = or != to filter it")
     if op in ("in", "not_in"):
@@ -102,40 +102,24 @@ def _bool(clause: Any) -> ColumnElement[bool]:
     return cast("ColumnElement[bool]", clause)
 
 
-def _as_text(expr: ColumnElement[Any], ftype: FieldType | None, dialect: str) -> Any:
-    if ftype is FieldType.TEXT:
-        return expr
-    if dialect == "postgresql" and ftype is FieldType.TIMESTAMP:
-        return sa.func.to_char(
-            sa.func.timezone("UTC", expr), sa.literal_column('\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'')
-        )
-    if ftype is FieldType.JSON and dialect == "sqlite":
-        return sa.cast(sa.type_coerce(expr, sa.Text()), sa.Text())
-    return sa.cast(expr, sa.Text())
+def _as_text(expr: ColumnElement[Any], ftype: FieldType | None, backend: QueryBackend) -> Any:
+    return backend.as_text(expr, ftype)
 
 
-def _empty(expr: ColumnElement[Any], ftype: FieldType | None, dialect: str) -> Any:
+def _empty(expr: ColumnElement[Any], ftype: FieldType | None, backend: QueryBackend) -> Any:
     """Null, missing, or an empty text / list / object."""
     if ftype is FieldType.TEXT:
         return sa.or_(expr.is_(None), expr == "")
     if ftype is FieldType.JSON:
-        text = _as_text(expr, ftype, dialect)
+        text = _as_text(expr, ftype, backend)
         return sa.or_(expr.is_(None), text.in_(["[]", "{}", '""', "null"]))
     return expr.is_(None)
 
 
-def _json_compare(ref: FieldRef, op: str, value: Any, dialect: str) -> ColumnElement[bool]:
-    """Equality on a JSON value compares its canonical JSON text."""
-    text = _as_text(ref.expr, FieldType.JSON, dialect)
+def _json_compare(ref: FieldRef, op: str, value: Any, backend: QueryBackend) -> ColumnElement[bool]:
+    """Equality on a JSON value compares it with the canonical JSON of the value."""
     values = value if op in ("in", "not_in") else [value]
-    wanted = [orjson.dumps(v).decode() for v in values]
-    if dialect == "postgresql":
-        # jsonb prints with spaces after separators; compare as jsonb instead of as text.
-        expr = ref.expr
-        params = [sa.cast(sa.literal(w), postgresql.JSONB) for w in wanted]
-        matched = sa.or_(*(expr == p for p in params))
-    else:
-        matched = text.in_(wanted)
+    matched = backend.json_equals(ref.expr, [orjson.dumps(v).decode() for v in values])
     if op in ("=", "in"):
         return matched
     return sa.or_(ref.expr.is_(None), sa.not_(matched))

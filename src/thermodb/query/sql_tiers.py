@@ -17,10 +17,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from thermodb.errors import QueryError
 from thermodb.query.result import Result
 from thermodb.query.sql import CheckedSQL, convert_sql_rows
+from thermodb.storage.backends.base import QueryBackend
 from thermodb.tiers.manager import CONSISTENT_TRIES, Tiers
 from thermodb.tiers.segments import segments_table
 
@@ -50,14 +54,31 @@ def has_cold(tiers: Tiers, names: Iterable[str]) -> bool:
 
 
 def run_sql_across_tiers(
-    tiers: Tiers, planner: Planner, checked: CheckedSQL, cap: int, seconds: float
+    tiers: Tiers,
+    planner: Planner,
+    checked: CheckedSQL,
+    cap: int,
+    seconds: float,
+    *,
+    warm: CheckedSQL | None = None,
 ) -> Result:
     """Run a checked DuckDB statement over warm + cold rows; ``cap`` rows, ``seconds`` s.
+
+    ``warm`` is the same statement as the operational store would run it: DuckDB's
+    statement takes its column names (``count(*)`` is ``COUNT(*)`` on SQLite, ``count`` on
+    PostgreSQL, never DuckDB's ``count_star()``) and, where the store returns groups in key
+    order unasked, that order too — so an answer does not change when data moves.
 
     Like cross-tier queries, it runs again (up to CONSISTENT_TRIES times) when a write or
     a move lands while the tiers are read, so a row moving between tiers is never counted
     twice or missed.
     """
+    if warm is not None:
+        checked = CheckedSQL(
+            as_the_store_answers(warm.sql, checked.sql, planner.store.backend),
+            checked.collections,
+            checked.ctes,
+        )
     names = sorted(checked.collections)
     note: str | None = None
     for attempt in range(1, CONSISTENT_TRIES + 1):
@@ -69,6 +90,47 @@ def run_sql_across_tiers(
         note = "data changed during every attempt: the answer may straddle a write"
     result.explain["note"] = note
     return result
+
+
+def as_the_store_answers(warm_sql: str, duck_sql: str, backend: QueryBackend) -> str:
+    """DuckDB's statement with the operational store's column names and group order."""
+    read = backend.capabilities.sqlglot_dialect
+    try:
+        warm_tree = sqlglot.parse_one(warm_sql, read=read)
+        duck_tree = sqlglot.parse_one(duck_sql, read="duckdb")
+    except SqlglotError:  # pragma: no cover - both were printed by sqlglot just now
+        return duck_sql
+    warm_select, duck_select = _first_select(warm_tree), _first_select(duck_tree)
+    if warm_select is None or duck_select is None:
+        return duck_sql
+    projections = duck_select.expressions
+    if len(projections) == len(warm_select.expressions):
+        for i, (mine, theirs) in enumerate(zip(projections, warm_select.expressions, strict=True)):
+            if isinstance(mine, exp.Alias | exp.Star) or isinstance(theirs, exp.Star):
+                continue
+            if isinstance(mine, exp.Column) and isinstance(mine.this, exp.Star):
+                continue
+            name = theirs.alias if isinstance(theirs, exp.Alias) else backend.output_name(theirs)
+            projections[i] = exp.alias_(mine, name, quoted=True)
+            projections[i].parent = duck_select
+    group = duck_select.args.get("group")
+    if (
+        backend.capabilities.groups_sorted
+        and duck_select is duck_tree
+        and group is not None
+        and duck_select.args.get("order") is None
+    ):
+        keys = [exp.Ordered(this=g.copy(), nulls_first=True) for g in group.expressions]
+        duck_select.set("order", exp.Order(expressions=keys))
+    return str(duck_tree.sql(dialect="duckdb"))
+
+
+def _first_select(tree: exp.Expr) -> exp.Select | None:
+    """The SELECT whose projections name a statement's columns (the left of a union)."""
+    node: exp.Expr | None = tree
+    while isinstance(node, exp.SetOperation | exp.Subquery):
+        node = node.left if isinstance(node, exp.SetOperation) else node.this
+    return node if isinstance(node, exp.Select) else None
 
 
 def _run_once(

@@ -6,6 +6,13 @@ says at which sequence number. Every ``checkpoint_every`` entries a checkpoint s
 head hash (HMAC-SHA256 with a shared key, or Ed25519 via ``cryptography``), so rewriting
 the whole tail consistently is caught too, unless the signing key leaked as well.
 
+The *head anchor* (one row, rewritten in the same transaction as every append) signs the
+count and the hash of the newest entry, so cutting entries off the end, or cutting
+entries and checkpoints together, or rewriting the tail after the last checkpoint, is
+caught too. What stays undetectable from inside the database: putting back an *older*
+anchor together with the log cut to match it (a replay). Keep a copy of the anchor
+elsewhere (``thermodb audit verify --format json`` prints it) to catch that.
+
 Writes, admin actions and denials are appended at once, in their own transaction;
 successful reads are queued and appended in batches every ``flush_interval_s`` (50 ms) by
 a background thread, which keeps reads fast; a crash can lose that last interval of read
@@ -48,6 +55,16 @@ audit_table = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+)
+anchor_table = sa.Table(
+    "thermo_audit_anchor",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("alg", sa.String(16), nullable=False),
+    sa.Column("signature", sa.Text, nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
 )
 checkpoints_table = sa.Table(
     "thermo_audit_checkpoints",
@@ -146,6 +163,8 @@ class VerifyReport:
     checkpoints_verified: int
     problems: list[str] = field(default_factory=list)
     first_bad_seq: int | None = None
+    anchor: dict[str, Any] | None = None
+    """The signed head (seq, hash, signature): keep a copy elsewhere to catch a replay."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,6 +174,7 @@ class VerifyReport:
             "checkpoints_verified": self.checkpoints_verified,
             "first_bad_seq": self.first_bad_seq,
             "problems": self.problems,
+            "anchor": self.anchor,
         }
 
 
@@ -269,7 +289,25 @@ class AuditLog:
             conn.execute(audit_table.insert(), rows)
             for cp_seq, digest in checkpoints:
                 self._checkpoint(conn, cp_seq, digest)
+            self._anchor(conn, seq, prev, update=head is not None)
             return seq
+
+    def _anchor(self, conn: Any, seq: int, digest: str, *, update: bool) -> None:
+        """Sign the new head (count and hash) in the appending transaction."""
+        values = {
+            "seq": seq,
+            "hash": digest,
+            "alg": self.signer.alg,
+            "signature": self.signer.sign(_anchor_text(seq, digest)),
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        if update:
+            done = conn.execute(
+                anchor_table.update().where(anchor_table.c.id == 1).values(**values)
+            )
+            if done.rowcount:
+                return
+        conn.execute(anchor_table.insert().values(id=1, **values))
 
     def _checkpoint(self, conn: Any, seq: int, digest: str) -> None:
         conn.execute(
@@ -363,6 +401,38 @@ class AuditLog:
                     bad(seq, f"checkpoint {seq} has a bad or missing signature (forged)")
                 elif verdict:
                     report.checkpoints_verified += 1
+            last = max(hashes, default=0)
+            anchor = conn.execute(anchor_table.select()).mappings().first()
+            if anchor is None:
+                if hashes:
+                    bad(last, "the signed head anchor is missing (removed to hide a cut)")
+            else:
+                a_seq, a_hash = int(anchor["seq"]), anchor["hash"]
+                report.anchor = {
+                    "seq": a_seq,
+                    "hash": a_hash,
+                    "alg": anchor["alg"],
+                    "signature": anchor["signature"],
+                }
+                if a_seq > last:
+                    bad(
+                        last + 1,
+                        f"the log ends at entry {last} but its signed head is entry {a_seq}: "
+                        "entries were cut from the end",
+                    )
+                elif hashes.get(a_seq) != a_hash:
+                    bad(a_seq, f"entry {a_seq}, the signed head, was rewritten")
+                elif a_seq < last:
+                    bad(
+                        a_seq + 1,
+                        f"entries {a_seq + 1}..{last} were added after the signed head "
+                        "(written outside the audit log)",
+                    )
+                verdict = self.signer.verify(
+                    anchor["alg"], _anchor_text(a_seq, a_hash), anchor["signature"]
+                )
+                if verdict is False or (signed and anchor["alg"] != self.signer.alg):
+                    bad(a_seq, "the head anchor has a bad or missing signature (forged)")
             if signed and seen:
                 # from the first checkpoint on, every checkpoint_every-th entry has one (a
                 # log signed only later has none before; deleting all of them is caught
@@ -373,6 +443,10 @@ class AuditLog:
                     if seq not in seen:
                         bad(seq, f"checkpoint {seq} is missing (removed to hide a rewrite)")
         return report
+
+
+def _anchor_text(seq: int, digest: str) -> str:
+    return f"head:{seq}:{digest}"
 
 
 def _pending(

@@ -23,7 +23,10 @@ class Authenticator:
         self.jwt = JWTVerifier(config) if config.jwt_enabled else None
 
     def cached(self, authorization: str | None, api_key: str | None = None) -> Principal | None:
-        """The caller if it is an API key verified moments ago (no I/O), else None."""
+        """The caller if it is an API key verified moments ago and the revocation check is a
+        local read (fit for the event loop), else None."""
+        if not self.keys.cheap_generation:
+            return None
         token = api_key.strip() if api_key else None
         if token is None and authorization and authorization[:7].lower() == "bearer ":
             token = authorization[7:].strip()

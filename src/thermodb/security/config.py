@@ -1,6 +1,7 @@
 """Security settings: JWT verification, row filters, masks, rate limits and audit signing.
 
-Read from the ``[auth]`` and ``[security]`` sections of ``thermodb.toml`` (see
+Read from the ``[auth]`` and ``[security]`` sections of ``thermodb.toml`` (one namespace:
+``[auth] jwt_secret_env = ...`` and ``[security] jwt_secret_env = ...`` mean the same) (see
 :mod:`thermodb.config`) or built directly in Python and tests. Secrets may be given by the
 name of an environment variable (``*_env``) so they stay out of files.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = ["MaskRule", "RateLimit", "RowFilter", "SecurityConfig"]
 
@@ -75,9 +76,9 @@ class SecurityConfig(_Section):
     grants_claim: str = "collections"
     """A claim listing grants as ``users,messages:write`` or a list or a mapping."""
     leeway_s: float = 0.0
-    key_cache_s: float = 5.0
-    """How long a verified API key is trusted before it is looked up again (a revocation
-    in another worker takes effect within this time; in the same worker at once)."""
+    key_cache_s: float = 60.0
+    """How long a verified API key is trusted before it is looked up again. Revocations
+    take effect at once regardless: every cache hit checks the revocation generation."""
 
     # -- authorisation -------------------------------------------------------------------
     row_filters: dict[str, list[RowFilter]] = Field(default_factory=dict)
@@ -85,10 +86,19 @@ class SecurityConfig(_Section):
     max_rows: int = Field(default=1000, gt=0)
     """Rows returned by one query or MCP tool call at most (flagged ``truncated``)."""
     query_timeout_s: float = Field(default=10.0, gt=0)
-    """SQL statements run at most this long (the engine cancels them); MCP calls 30 s."""
+    """SQL statements run at most this long, checking included (the engine cancels them);
+    MCP calls 30 s."""
+    max_concurrent_queries: int = Field(default=8, gt=0)
+    """Queries, SQL and questions running at once per server process; more wait up to
+    ``query_queue_s`` and then get 429, so heavy work never takes every worker thread
+    from key reads, health checks and writes."""
+    query_queue_s: float = Field(default=5.0, ge=0)
 
     # -- rate limits ---------------------------------------------------------------------
     rate_limits: dict[str, RateLimit] = Field(default_factory=_default_limits)
+    auth_failure_limit: RateLimit = Field(default_factory=lambda: RateLimit(per_second=1, burst=20))
+    """Failed authentications per client address: beyond it the address gets 429 without
+    its credentials being looked up, and one audit entry per throttled burst."""
     redis_url: str | None = None
     """Share buckets between workers through Redis; None keeps them per process."""
     rate_limit_fail: Literal["open", "closed"] = "open"
@@ -127,22 +137,21 @@ class SecurityConfig(_Section):
     def from_settings(cls, settings: Any) -> SecurityConfig:
         """From a :class:`thermodb.config.Settings` (its ``auth`` and ``security`` sections)."""
         data: dict[str, Any] = {}
-        auth = getattr(settings, "auth", None)
-        if auth is not None:
-            for name in (
-                "jwt_secret",
-                "jwt_secret_env",
-                "jwt_public_key",
-                "jwks_url",
-                "audience",
-                "issuer",
-            ):
-                value = getattr(auth, name, None)
-                if value is not None:
-                    data[name] = value
-        extra = getattr(settings, "security", None)
-        if isinstance(extra, BaseModel):
-            data.update(extra.model_dump(exclude_unset=True))
-        elif isinstance(extra, dict):
-            data.update(extra)
-        return cls.model_validate(data)
+        for section in ("auth", "security"):  # [auth] and [security] share one namespace
+            extra = getattr(settings, section, None)
+            if isinstance(extra, BaseModel):
+                data.update(extra.model_dump(exclude_unset=True))
+            elif isinstance(extra, dict):
+                data.update(extra)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            from thermodb.errors import ConfigError
+
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(
+                f"invalid [auth]/[security] settings: {problems}",
+                hint="see docs/security.md for the settings and their types",
+            ) from None

@@ -9,12 +9,18 @@ and masks, caps rows and appends to the audit log, then makes a short call into
 from __future__ import annotations
 
 import collections
+import contextlib
+import difflib
+import hashlib
 import inspect
 import io
+import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
+
+import orjson
 
 from thermodb.catalog.model import Collection
 from thermodb.catalog.naming import valid_collection_name
@@ -26,21 +32,26 @@ from thermodb.errors import (
     NotFoundError,
     PermissionDeniedError,
     QueryError,
+    RateLimitedError,
+    SchemaError,
 )
+from thermodb.nl.scope import PromptScope
 from thermodb.query.spec import QuerySpec
 from thermodb.security.answers import Audited, QueryAnswer, explain_of, jsonable
 from thermodb.security.audit import AuditLog, Signer
 from thermodb.security.authn import Authenticator
 from thermodb.security.config import SecurityConfig
 from thermodb.security.keys import KeyStore
-from thermodb.security.policy import Policy, mask_value
+from thermodb.security.policy import Policy, mask_column
 from thermodb.security.principal import Principal
 from thermodb.security.ratelimit import RateLimiter, RateState
-from thermodb.security.sqlguard import check_sql
+from thermodb.security.recent import RecentReads
+from thermodb.security.sqlguard import PrincipalGrants
 
 __all__ = ["Gateway", "QueryAnswer"]
 
 RouteClass = Literal["read", "query", "write", "admin"]
+
 IngestFormat = Literal["json", "ndjson", "csv"]
 
 
@@ -60,21 +71,64 @@ class Gateway:
             lambda: collections.deque(maxlen=10_000)
         )
         self._hits_lock = threading.Lock()
+        self._throttled: dict[str, float] = {}
+        self._recent = RecentReads()
+        self._heavy = threading.BoundedSemaphore(self.config.max_concurrent_queries)
 
     # -- admission -----------------------------------------------------------------------
     def authenticate(
-        self, authorization: str | None, api_key: str | None = None, *, where: str = ""
+        self,
+        authorization: str | None,
+        api_key: str | None = None,
+        *,
+        where: str = "",
+        source: str | None = None,
     ) -> Principal:
-        """The caller, or AuthError (audited as an auth failure)."""
+        """The caller, or AuthError (audited as an auth failure).
+
+        Failures are rate-limited per ``source`` (the client address): past the limit its
+        failures are answered with RateLimitedError (valid credentials still pass, so a
+        shared address is not locked out), and the audit log gets one entry per throttled
+        burst instead of one per attempt.
+        """
+        origin = source or "unknown"
         try:
             return self.auth.authenticate(authorization, api_key)
         except AccessError as exc:
+            now = time.monotonic()
+            until = self._throttled.get(origin)
+            if until is not None and now < until:
+                raise self._auth_throttled(until - now) from None  # not audited again
+            try:
+                self.limiter.take(
+                    f"auth_failure:{origin}", self.config.auth_failure_limit, "failed logins"
+                )
+            except RateLimitedError as limited:
+                retry = float(limited.details.get("retry_after") or 1)
+                if len(self._throttled) > 10_000:
+                    self._throttled.clear()
+                self._throttled[origin] = now + retry
+                self.audit.append(
+                    "unknown", "auth.throttled", where, outcome="denied",
+                    detail={"source": origin, "retry_after_s": retry},
+                )  # fmt: skip
+                raise limited from None
             # batched like reads: a flood of bad credentials must not become a flood of
             # synchronous writes (the entries still land within the flush interval)
             self.audit.enqueue(
-                "unknown", "auth", where, outcome="denied", detail={"code": exc.details.get("code")}
-            )
+                "unknown", "auth", where, outcome="denied",
+                detail={"code": exc.details.get("code"), "source": origin},
+            )  # fmt: skip
             raise
+
+    def _auth_throttled(self, retry: float) -> RateLimitedError:
+        seconds = max(1, math.ceil(retry))
+        return RateLimitedError(
+            "too many failed logins from this address",
+            hint=f"retry after {seconds} s with valid credentials",
+            code="rate_limited",
+            retry_after=seconds,
+        )
 
     def admit(self, principal: Principal, route_class: RouteClass) -> RateState:
         """Take a rate-limit token for this caller and route class."""
@@ -105,21 +159,21 @@ class Gateway:
         return out
 
     def describe(self, principal: Principal, name: str) -> dict[str, Any]:
-        self._readable(principal, name)
-        info = self.db.describe(name)
-        masks = self.policy.masks_for(principal, name)
-        filtered = self._filtered(principal, name)
-        if filtered:
-            info["rows"] = None
-            info["records_ingested"] = None
-        for f in info["fields"]:
+        with self._audited(principal, "describe", name, read=True):
+            self._readable(principal, name)
+            info = self.db.describe(name)
+            masks = self.policy.masks_for(principal, name)
+            filtered = self._filtered(principal, name)
             if filtered:
-                f["examples"] = []  # examples may come from rows outside the caller's filter
-            elif f["field"] in masks or f["field"].split(".", 1)[0] in masks:
-                style = masks.get(f["field"]) or masks[f["field"].split(".", 1)[0]]
-                f["examples"] = [mask_value(v, style.style) for v in f["examples"]]
-            f["masked"] = f["field"] in masks
-        return info
+                info["rows"] = None
+                info["records_ingested"] = None
+            for f in info["fields"]:
+                if filtered:
+                    f["examples"] = []  # examples may come from rows outside the filter
+                elif masks:
+                    f["examples"] = [mask_column(f["field"], v, masks) for v in f["examples"]]
+                f["masked"] = any(f["field"] == m or f["field"].startswith(m + ".") for m in masks)
+            return info
 
     def create_collection(
         self,
@@ -154,7 +208,7 @@ class Gateway:
 
     def drop_collection(self, principal: Principal, name: str) -> None:
         with self._audited(principal, "collection.drop", name):
-            self._exists(name)
+            self._exists(name, principal)
             principal.require("admin", name)
             self.db.drop(name)
 
@@ -162,17 +216,38 @@ class Gateway:
     def get(self, principal: Principal, collection: str, key: Any) -> dict[str, Any]:
         with self._audited(principal, "record.get", f"{collection}/{key}", read=True):
             self._readable(principal, collection)
+            state = self.db.data_state(collection)  # before the read: a write after it wins
             record = self.db.get(collection, key)
-            if record is None or not self.policy.check_record(principal, collection, record):
-                # the same answer whether the record is missing or outside the row filter
-                raise NotFoundError(f"no record with key {key!r} in {collection!r}")
-            return self.policy.mask_record(principal, collection, record)
+            if state is not None and state[0] >= 0:
+                self._recent.put((collection, str(key)), state, record)
+            return self._visible_record(principal, collection, key, record)
+
+    def get_fast(self, principal: Principal, collection: str, key: str) -> dict[str, Any] | None:
+        """What get() answers, when a read of the same record is still current (one local
+        read of the data version, no blocking I/O: fit for the event loop); else None."""
+        if self.db.catalog.find(collection) is None:
+            return None
+        state = self.db.data_state(collection)
+        hit = self._recent.get((collection, key), state) if state is not None else None
+        if hit is None:
+            return None
+        with self._audited(principal, "record.get", f"{collection}/{key}", read=True):
+            principal.require("read", collection)
+            return self._visible_record(principal, collection, key, hit[0])
+
+    def _visible_record(
+        self, principal: Principal, collection: str, key: Any, record: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        if record is None or not self.policy.check_record(principal, collection, record):
+            # the same answer whether the record is missing or outside the row filter
+            raise NotFoundError(f"no record with key {key!r} in {collection!r}")
+        return self.policy.mask_record(principal, collection, record)
 
     def upsert(
         self, principal: Principal, collection: str, key: Any, record: dict[str, Any]
     ) -> dict[str, Any]:
         with self._audited(principal, "record.upsert", f"{collection}/{key}"):
-            coll = self._exists(collection)
+            coll = self._exists(collection, principal)
             principal.require("write", collection)
             if not coll.key_field:
                 raise InputError(
@@ -196,7 +271,7 @@ class Gateway:
 
     def delete(self, principal: Principal, collection: str, key: Any) -> None:
         with self._audited(principal, "record.delete", f"{collection}/{key}"):
-            self._exists(collection)
+            self._exists(collection, principal)
             principal.require("write", collection)
             existing = self.db.get(collection, key)
             if existing is None or not self.policy.check_record(principal, collection, existing):
@@ -239,25 +314,35 @@ class Gateway:
                 self._check_writable_rows(principal, collection, records)
                 self._check_overwrites(principal, collection, records)
                 source = records
-            report = self.db.ingest(source, collection=collection, fmt=fmt, on_error=on_error)
+            try:
+                report = self.db.ingest(source, collection=collection, fmt=fmt, on_error=on_error)
+            except (InputError, SchemaError) as exc:
+                if "line" in exc.details:  # one bad record: say how to skip it over the API
+                    exc.hint = (
+                        "nothing was written; fix the record, or ingest with on_error=skip "
+                        "to write the others and get the rejected ones listed"
+                    )
+                raise
             return report.to_dict()
 
     # -- queries -------------------------------------------------------------------------
     def query(self, principal: Principal, spec: QuerySpec) -> QueryAnswer:
         with self._audited(principal, "query", spec.collection, read=True, detail={"spec": spec}):
-            self._exists(spec.collection)
+            self._exists(spec.collection, principal)
             compiled = self._capped(self.policy.compile(principal, spec))
-            result = self._engine("query")(compiled)
+            with self._slot():
+                result = self._engine("query")(compiled)
             return self._answer(principal, compiled, result)
 
     def sql(self, principal: Principal, text: str) -> QueryAnswer:
         with self._audited(principal, "sql", "", read=True, detail={"sql": text[:2000]}):
-            check_sql(
-                text, principal, self.policy, self._sqlglot_dialect(), self.db.catalog.names()
-            )
-            result = self._engine("sql")(
-                text, max_rows=self.config.max_rows, timeout=self.config.query_timeout_s
-            )
+            with self._slot():
+                result = self._engine("sql")(
+                    text,
+                    max_rows=self.config.max_rows,
+                    timeout=self.config.query_timeout_s,
+                    grants=PrincipalGrants(principal, self.policy),
+                )
             return self._cap_rows(
                 list(result.columns),
                 [list(r) for r in result.rows],
@@ -272,12 +357,15 @@ class Gateway:
             executed: list[QuerySpec] = []
 
             def transform(spec: QuerySpec) -> QuerySpec:
-                compiled = self._capped(self.policy.compile(principal, spec))
-                executed.append(compiled)
-                return compiled
+                compiled = self.policy.compile(principal, spec)
+                executed.append(compiled)  # shown without the internal row-cap probe
+                return self._capped(compiled)
 
-            if "transform" in inspect.signature(ask).parameters:
+            parameters = inspect.signature(ask).parameters
+            if "transform" in parameters:
                 kwargs["transform"] = transform
+            if "scope" in parameters:
+                kwargs["scope"] = self.prompt_scope(principal)
             elif principal.grants or self._any_policy(principal):
                 raise PermissionDeniedError(
                     "natural-language questions are not available to callers with "
@@ -285,7 +373,8 @@ class Gateway:
                     hint="use the query endpoint with a QuerySpec",
                     code="ask_unguarded",
                 )
-            answer = ask(question, **kwargs)
+            with self._slot():
+                answer = ask(question, **kwargs)
             result = getattr(answer, "result", answer)
             spec = executed[-1] if executed else getattr(answer, "spec", None)
             if isinstance(spec, QuerySpec):
@@ -303,6 +392,24 @@ class Gateway:
                         else jsonable(value)
                     )
             return out
+
+    def prompt_scope(self, principal: Principal) -> PromptScope:
+        """What an LLM prompt may show this caller: the collections it may read, no values
+        of masked fields or of collections a row filter binds it on, and examples kept per
+        authority (role, grants and claims: callers who may see the same share them)."""
+        names = [c.name for c in self.db.collections() if principal.may("read", c.name)]
+        hidden = set()
+        for name in names:
+            if self._filtered(principal, name):
+                hidden.add(name)
+            hidden.update(f"{name}.{field}" for field in self.policy.masks_for(principal, name))
+        authority = orjson.dumps(
+            [principal.role, {k: sorted(v) for k, v in principal.grants.items()},
+             dict(principal.claims)],
+            option=orjson.OPT_SORT_KEYS, default=str,
+        )  # fmt: skip
+        key = "" if principal.is_admin and not principal.claims else _digest(authority)
+        return PromptScope(frozenset(names), frozenset(hidden), key)
 
     # -- tiers ---------------------------------------------------------------------------
     def tiers(self, principal: Principal) -> list[dict[str, Any]]:
@@ -323,9 +430,10 @@ class Gateway:
 
     def explain_tiers(self, principal: Principal, collection: str) -> dict[str, Any]:
         """Why each segment of a collection is where it is (admin on it: it shows key ranges)."""
-        self._exists(collection)
-        principal.require("admin", collection)
-        return dict(self._engine("explain_tiers")(collection))
+        with self._audited(principal, "tiers.explain", collection, read=True):
+            self._exists(collection, principal)
+            principal.require("admin", collection)
+            return dict(self._engine("explain_tiers")(collection))
 
     def migrate(self, principal: Principal, *, dry_run: bool = False) -> dict[str, Any]:
         """Run one migration pass now (admin)."""
@@ -335,6 +443,19 @@ class Gateway:
             return dict(report.to_dict())
 
     # -- registry ------------------------------------------------------------------------
+    def domain_caller(self, principal: Principal, domain: str) -> Principal:
+        """The caller narrowed to one domain service (``/mcp/{domain}``); denials audited."""
+        with self._audited(principal, "mcp.domain", domain, read=True):
+            if self.db.catalog.find(domain) is None:
+                self.db.catalog.refresh()
+            if self.db.catalog.find(domain) is None or not principal.may("read", domain):
+                # the same answer whether the domain is missing or not the caller's
+                raise NotFoundError(
+                    f"no domain named {domain[:100]!r} that you may read",
+                    hint="see GET /v1/domains",
+                )
+            return principal.narrowed(domain)
+
     def domains(self, principal: Principal, base_url: str = "") -> list[dict[str, Any]]:
         """Every domain service the caller may read: health, tier, size, rate, endpoint."""
         now = time.monotonic()
@@ -364,11 +485,43 @@ class Gateway:
         return out
 
     # -- helpers -------------------------------------------------------------------------
-    def _exists(self, name: str) -> Collection:
-        return self.db.collection(name)
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        """One of ``max_concurrent_queries`` places for heavy work, or RateLimitedError."""
+        if not self._heavy.acquire(timeout=self.config.query_queue_s):
+            raise RateLimitedError(
+                "the server is busy with other queries",
+                hint="retry in a moment; narrow the query if it is heavy",
+                code="busy",
+                retry_after=1,
+            )
+        try:
+            yield
+        finally:
+            self._heavy.release()
+
+    def _exists(self, name: str, principal: Principal) -> Collection:
+        """The collection, or NotFoundError whose hint names only what the caller may read.
+
+        The catalog in memory answers first (the engine call that follows checks the
+        catalog generation itself); only a name it does not know costs a refresh."""
+        known = self.db.catalog.find(name)
+        if known is not None:
+            return known
+        try:
+            return self.db.collection(name)
+        except NotFoundError:
+            visible = principal.visible(self.db.catalog.names())
+            close = difflib.get_close_matches(name, visible, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            shown = ", ".join(visible[:30]) + (" ..." if len(visible) > 30 else "")
+            raise NotFoundError(
+                f"no collection named {name[:100]!r}",
+                hint=hint + f"collections you may read: {shown or '(none)'}",
+            ) from None
 
     def _readable(self, principal: Principal, name: str) -> Collection:
-        coll = self._exists(name)
+        coll = self._exists(name, principal)
         principal.require("read", name)
         return coll
 
@@ -446,9 +599,6 @@ class Gateway:
             )
         return method  # type: ignore[no-any-return]
 
-    def _sqlglot_dialect(self) -> str:
-        return "postgres" if self.db.store.dialect == "postgresql" else "sqlite"
-
     def note_hit(self, collection: str) -> None:
         with self._hits_lock:
             self._hits[collection].append(time.monotonic())
@@ -463,6 +613,10 @@ class Gateway:
         detail: dict[str, Any] | None = None,
     ) -> Audited:
         return Audited(self, principal, action, target, read, detail)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 def _key_value(coll: Collection, key: Any) -> Any:

@@ -4,6 +4,11 @@ A key reads ``tdb_<id>_<secret>``: the id finds the row, the secret is checked a
 SHA-256 digest with a constant-time compare. The secret is 32 random bytes, so a slow
 password hash (bcrypt, argon2) would add latency on every request and no safety: nobody
 can brute-force 256 bits. The plaintext is shown once, when the key is created.
+
+Verified keys are cached for ``cache_s``, but every cache hit first compares a revocation
+generation (one tiny read; a raw ``sqlite3`` read on SQLite) that every revocation bumps,
+so a key revoked by any process (the CLI, another worker) stops working on its next
+request.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass
@@ -40,6 +46,14 @@ keys_table = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("revoked_at", sa.String(40), nullable=True),
 )
+
+state_table = sa.Table(
+    "thermo_keys_state",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+)
+"""One row: how many revocations there have been (caches compare it on every hit)."""
 
 
 @dataclass(frozen=True)
@@ -76,10 +90,40 @@ class KeyStore:
     def __init__(self, store: OperationalStore, cache_s: float = 5.0) -> None:
         self.store = store
         self.cache_s = cache_s
-        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._cache: dict[str, tuple[float, Principal, int]] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()
+        url = store.engine.url
+        self._raw_path = (
+            url.database
+            if store.dialect == "sqlite" and url.database and url.database != ":memory:"
+            else None
+        )
         with store.begin() as conn:
             _meta.create_all(conn)
+
+    @property
+    def cheap_generation(self) -> bool:
+        """True when reading the revocation generation is a local file read (no network)."""
+        return self._raw_path is not None
+
+    def generation(self) -> int:
+        """The revocation generation as stored now."""
+        if self._raw_path is not None:
+            conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = sqlite3.connect(
+                    self._raw_path, isolation_level=None, check_same_thread=False
+                )
+                conn.execute("PRAGMA busy_timeout = 5000")
+                self._local.conn = conn
+            row = conn.execute("SELECT generation FROM thermo_keys_state WHERE id = 1").fetchone()
+            return int(row[0]) if row else 0
+        with self.store.read() as sa_conn:
+            value = sa_conn.execute(
+                sa.select(state_table.c.generation).where(state_table.c.id == 1)
+            ).scalar()
+        return int(value or 0)
 
     def create(
         self,
@@ -129,6 +173,14 @@ class KeyStore:
             )
             row = conn.execute(keys_table.select().where(keys_table.c.id == key_id)).mappings()
             found = row.first()
+            if updated.rowcount:
+                bumped = conn.execute(
+                    state_table.update()
+                    .where(state_table.c.id == 1)
+                    .values(generation=state_table.c.generation + 1)
+                )
+                if not bumped.rowcount:
+                    conn.execute(state_table.insert().values(id=1, generation=1))
         with self._lock:
             self._cache = {k: v for k, v in self._cache.items() if v[1].key_id != key_id}
         if found is None:
@@ -138,10 +190,11 @@ class KeyStore:
         return _from_row(found)
 
     def cached(self, token: str) -> Principal | None:
-        """The principal of a key verified less than ``cache_s`` ago (no I/O), else None."""
+        """The principal of a key verified less than ``cache_s`` ago and not revoked since
+        (one read of the revocation generation), else None."""
         with self._lock:
             hit = self._cache.get(token)
-        if hit and time.monotonic() - hit[0] < self.cache_s:
+        if hit and time.monotonic() - hit[0] < self.cache_s and hit[2] == self.generation():
             return hit[1]
         return None
 
@@ -151,6 +204,7 @@ class KeyStore:
         cached = self.cached(token)
         if cached is not None:
             return cached
+        generation = self.generation()  # before the lookup: a revocation in between wins
         body = token.removeprefix(PREFIX)
         key_id, sep, secret = body.partition("_")
         if not token.startswith(PREFIX) or not sep or not key_id or not secret:
@@ -182,7 +236,7 @@ class KeyStore:
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[token] = (now, principal)
+            self._cache[token] = (now, principal, generation)
         return principal
 
 

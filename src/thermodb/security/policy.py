@@ -5,20 +5,32 @@ Row filters bound to token claims (``tenant_id = claims.tenant``) are ANDed into
 can reach rows outside them. Masked fields may be listed (their values come back masked)
 but never filtered, grouped, ordered or aggregated on, because a filter like
 ``email starts_with 'j'`` would reveal what the mask hides.
+
+A mask covers a field and everything under it: with ``profile`` masked, ``profile.ssn`` is
+masked too; a mask on a nested path (``profile.ssn``) masks that leaf wherever it comes
+back, inside the whole ``profile`` object as well, and makes ``profile`` itself unusable in
+filters, groups and orders.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from thermodb.errors import PermissionDeniedError
+import orjson
+
+from thermodb.errors import InputError, PermissionDeniedError
 from thermodb.query.spec import And, Condition, Filter, Link, Not, Or, QuerySpec
 from thermodb.security.config import MaskRule, SecurityConfig
 from thermodb.security.principal import Principal
 
-__all__ = ["Policy", "mask_value"]
+__all__ = ["MAX_FILTER_DEPTH", "Policy", "mask_column", "mask_value"]
+
+MAX_FILTER_DEPTH = 32
+"""The deepest and/or/not nesting a QuerySpec's conditions may have (deeper ones would
+exhaust the engines' expression depth or Python's recursion)."""
 
 
 def mask_value(value: Any, style: str) -> Any:
@@ -89,7 +101,7 @@ class Policy:
         masks = self.masks_for(principal, collection)
         if not masks:
             return record
-        return {k: (mask_value(v, masks[k].style) if k in masks else v) for k, v in record.items()}
+        return {k: mask_column(k, v, masks) for k, v in record.items()}
 
     def mask_rows(
         self,
@@ -99,21 +111,25 @@ class Policy:
         rows: Iterable[Sequence[Any]],
     ) -> list[list[Any]]:
         """Rows of a listing with masked columns (of the collection and lookup links) masked."""
-        styles: dict[int, str] = {}
+        masked: dict[int, tuple[str, dict[str, MaskRule]]] = {}
         masks = self.masks_for(principal, spec.collection)
         lookups = {link.name: link.collection for link in spec.links if link.kind == "lookup"}
         for i, col in enumerate(columns):
-            if col in masks:
-                styles[i] = masks[col].style
+            if masks and _touches(col, masks):
+                masked[i] = (col, masks)
             alias, dot, rest = col.partition(".")
             if dot and alias in lookups:
                 linked = self.masks_for(principal, lookups[alias])
-                if rest in linked:
-                    styles[i] = linked[rest].style
-        if not styles:
+                if linked and _touches(rest, linked):
+                    masked[i] = (rest, linked)
+        if not masked:
             return [list(r) for r in rows]
         return [
-            [mask_value(v, styles[i]) if i in styles else v for i, v in enumerate(r)] for r in rows
+            [
+                mask_column(masked[i][0], v, masked[i][1]) if i in masked else v
+                for i, v in enumerate(r)
+            ]
+            for r in rows
         ]
 
     # -- compiling a spec ----------------------------------------------------------------
@@ -123,6 +139,13 @@ class Policy:
         principal.require("read", spec.collection)
         for link in spec.links:
             principal.require("read", link.collection)
+        if _depth(spec.where) > MAX_FILTER_DEPTH or any(
+            _depth(f) > MAX_FILTER_DEPTH for f in (spec.having, *(k.where for k in spec.links))
+        ):
+            raise InputError(
+                f"the query's conditions are nested more than {MAX_FILTER_DEPTH} deep",
+                hint="flatten and/or/not: (a and (b and c)) is a and b and c",
+            )
         self._refuse_masked(principal, spec)
         update: dict[str, Any] = {}
         own = self.row_filter(principal, spec.collection)
@@ -154,12 +177,10 @@ class Policy:
             for f in self.masks_for(principal, link.collection):
                 masked.add(f"{link.name}.{f}")
                 for name in [*_filter_fields(link.where), *([aggregated] if aggregated else [])]:
-                    if name == f or name.startswith(f + "."):
+                    if _related(name, f):
                         _refuse(link.collection, f)
-            if link.on is not None and any(
-                o in self.masks_for(principal, link.collection) for o in link.on
-            ):
-                _refuse(link.collection, link.on[1])
+                if link.on is not None and _related(link.on[1], f):
+                    _refuse(link.collection, link.on[1])
         if not masked:
             return
         used: list[str] = list(_filter_fields(spec.where)) + list(_filter_fields(spec.having))
@@ -174,8 +195,74 @@ class Policy:
             used += [link.on[0] for link in spec.links if link.on]
         for name in used:
             for m in masked:
-                if name == m or name.startswith(m + "."):
+                if _related(name, m):
                     _refuse(spec.collection, m)
+
+
+def mask_column(column: str, value: Any, masks: dict[str, MaskRule]) -> Any:
+    """The value of ``column`` as the masks let it be seen: masked whole when the column
+    is a masked field or lies under one, with masked leaves inside when a mask names a
+    path below it."""
+    for field, rule in masks.items():
+        if column == field or column.startswith(field + "."):
+            return mask_value(value, rule.style)
+    below = {f[len(column) + 1 :]: r.style for f, r in masks.items() if f.startswith(column + ".")}
+    if not below or value is None:
+        return value
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return mask_value(value, next(iter(below.values())))
+    if not isinstance(value, dict | list):
+        return mask_value(value, next(iter(below.values())))
+    value = copy.deepcopy(value)
+    for path, style in below.items():
+        _mask_path(value, path.split("."), style)
+    return value
+
+
+def _mask_path(node: Any, path: list[str], style: str) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _mask_path(item, path, style)
+        return
+    if not isinstance(node, dict) or path[0] not in node:
+        return
+    if len(path) == 1:
+        node[path[0]] = mask_value(node[path[0]], style)
+    else:
+        _mask_path(node[path[0]], path[1:], style)
+
+
+def _touches(column: str, masks: dict[str, MaskRule]) -> bool:
+    """True if ``column`` is masked, lies under a masked field or holds a masked leaf."""
+    return any(_related(column, field) for field in masks)
+
+
+def _related(name: str, field: str) -> bool:
+    """``name`` is ``field``, lies under it, or holds it (either reveals the other)."""
+    return name == field or name.startswith(field + ".") or field.startswith(name + ".")
+
+
+def _depth(node: Filter | None) -> int:
+    """How deeply and/or/not nest in a condition (iteratively: it may be very deep)."""
+    deepest = 0
+    stack: list[tuple[Filter | None, int]] = [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        if item is None:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_FILTER_DEPTH:
+            break
+        if isinstance(item, And):
+            stack += [(child, level + 1) for child in item.and_]
+        elif isinstance(item, Or):
+            stack += [(child, level + 1) for child in item.or_]
+        elif isinstance(item, Not):
+            stack.append((item.not_, level + 1))
+    return deepest
 
 
 def _refuse(collection: str, field: str) -> None:

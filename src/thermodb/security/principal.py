@@ -82,8 +82,7 @@ class Principal:
         if not self.may(permission, collection):
             raise PermissionDeniedError(
                 f"{self.subject} (role {self.role}) may not {permission} {collection!r}",
-                hint="ask an admin for a key or token with that grant "
-                f"(thermodb keys create --role ... --collections {collection})",
+                hint=f"ask an admin for credentials that grant {permission} on {collection!r}",
                 code="forbidden",
             )
 

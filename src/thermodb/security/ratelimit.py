@@ -138,8 +138,12 @@ class RateLimiter:
         rule = self.config.rate_limits.get(route_class)
         if rule is None:
             return RateState(limit=0, remaining=0, reset_s=0)
+        return self.take(f"{route_class}:{caller}", rule, f"{route_class} requests")
+
+    def take(self, bucket: str, rule: RateLimit, what: str) -> RateState:
+        """Take a token from ``bucket`` under ``rule``; RateLimitedError about ``what``."""
         try:
-            allowed, tokens = self.buckets.take(f"{route_class}:{caller}", rule)
+            allowed, tokens = self.buckets.take(bucket, rule)
         except StorageError:
             self.backend_errors += 1
             if self.config.rate_limit_fail == "closed":
@@ -153,7 +157,7 @@ class RateLimiter:
             limit=rule.burst, remaining=0, reset_s=reset, allowed=False, retry_after_s=retry
         )
         error = RateLimitedError(
-            f"too many {route_class} requests",
+            f"too many {what}",
             hint=f"retry after {retry} s, or ask for a higher limit",
             code="rate_limited",
             retry_after=retry,

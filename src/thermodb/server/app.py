@@ -16,10 +16,19 @@ from starlette.routing import Route
 from thermodb.database import Database
 from thermodb.security.config import SecurityConfig
 from thermodb.security.gateway import Gateway
-from thermodb.server import routes_data, routes_insights, routes_ops, routes_query
+from thermodb.server import (
+    routes_console,
+    routes_console_api,
+    routes_data,
+    routes_events,
+    routes_insights,
+    routes_ops,
+    routes_query,
+)
 from thermodb.server.limits import BodyLimitMiddleware, RateHeadersMiddleware
 from thermodb.server.mcp_http import McpGateway
 from thermodb.server.metrics import Metrics, MetricsMiddleware
+from thermodb.server.origin import SameOriginMiddleware
 from thermodb.server.problems import install_problem_handlers
 
 __all__ = ["LOOPBACK_HOSTS", "create_app"]
@@ -35,8 +44,9 @@ def create_app(
 ) -> FastAPI:
     """The HTTP API, web console and MCP endpoints over ``db``.
 
-    ``allowed_hosts`` guards MCP against DNS rebinding (Host/Origin checks); None turns the
-    check off (behind a proxy that already enforces it, or in-process tests).
+    ``allowed_hosts`` guards every route against DNS rebinding (the Host check); None turns
+    it off (behind a proxy that already enforces it, or in-process tests). Cross-site
+    writes are refused either way (see :mod:`thermodb.server.origin`).
     """
     from thermodb import __version__
 
@@ -60,6 +70,8 @@ def create_app(
         "Errors are application/problem+json. MCP over streamable HTTP at /mcp and "
         "/mcp/{domain}.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by routes_console
+        redoc_url=None,
     )
     app.state.gateway = gateway
     app.state.metrics = metrics
@@ -68,8 +80,11 @@ def create_app(
     app.include_router(routes_data.router)
     app.include_router(routes_query.router)
     app.include_router(routes_ops.router)
+    app.include_router(routes_events.router)  # the change stream (docs/lifecycle.md)
     app.include_router(routes_insights.router)
     metrics.registry.register(routes_insights.InsightsCollector(db))
+    app.include_router(routes_console_api.router)
+    app.include_router(routes_console.router)
     app.router.routes.append(Route("/mcp", endpoint=mcp, methods=["GET", "POST", "DELETE"]))
     app.router.routes.append(
         Route("/mcp/{domain}", endpoint=mcp, methods=["GET", "POST", "DELETE"])
@@ -77,4 +92,5 @@ def create_app(
     app.add_middleware(RateHeadersMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=gateway.config.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SameOriginMiddleware, allowed_hosts=allowed_hosts)
     return app

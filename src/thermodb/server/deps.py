@@ -38,7 +38,11 @@ def guard(route_class: RouteClass) -> Callable[..., Awaitable[Principal]]:
         principal = gateway.auth.cached(authorization, api_key)
         if principal is None:
             principal = await run_in_threadpool(
-                gateway.authenticate, authorization, api_key, where=request.url.path
+                gateway.authenticate,
+                authorization,
+                api_key,
+                where=request.url.path,
+                source=request.client.host if request.client else None,
             )
         if gateway.limiter.is_local:
             state = gateway.admit(principal, route_class)

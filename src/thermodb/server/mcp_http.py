@@ -19,7 +19,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from thermodb.errors import NotFoundError, ThermoError
+from thermodb.errors import ThermoError
 from thermodb.security.gateway import Gateway
 from thermodb.security.principal import Principal
 from thermodb.server.mcp_tools import build_mcp_server
@@ -91,12 +91,10 @@ class McpGateway:
                 headers.get("authorization"),
                 headers.get("x-api-key"),
                 where=path,
+                source=(scope.get("client") or ("unknown",))[0],
             )
             if domain is not None:
-                if self.gateway.db.catalog.find(domain) is None:
-                    raise NotFoundError(f"no domain named {domain!r}", hint="see GET /v1/domains")
-                principal.require("read", domain)
-                principal = principal.narrowed(domain)
+                principal = await run_in_threadpool(self.gateway.domain_caller, principal, domain)
         except ThermoError as exc:
             await thermo_problem(exc)(scope, receive, send)
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from thermodb.errors import InputError
 from thermodb.server.deps import AdminCaller, GatewayDep, ReadCaller, WriteCaller
@@ -70,9 +71,12 @@ def drop_collection(name: Name, caller: AdminCaller, gateway: GatewayDep) -> Res
 
 
 @router.get("/collections/{name}/records/{key}", response_model=dict[str, Any])
-def get_record(name: Name, key: Key, caller: ReadCaller, gateway: GatewayDep) -> Response:
+async def get_record(name: Name, key: Key, caller: ReadCaller, gateway: GatewayDep) -> Response:
     """One record by key (404 if missing or outside your row filter)."""
-    return json_response(gateway.get(caller, name, key))
+    record = gateway.get_fast(caller, name, key)  # a current repeat read: no thread hop
+    if record is None:
+        record = await run_in_threadpool(gateway.get, caller, name, key)
+    return json_response(record)
 
 
 @router.put("/collections/{name}/records/{key}", response_model=WriteResult)
@@ -115,8 +119,6 @@ async def ingest(
     body = await request.body()
     if not body.strip():
         raise InputError("the request body is empty", hint="send records to ingest")
-    from starlette.concurrency import run_in_threadpool
-
     report: dict[str, Any] = await run_in_threadpool(
         gateway.ingest, caller, body, collection=collection, fmt=fmt, on_error=on_error
     )

@@ -1,13 +1,12 @@
-"""Health, readiness, metrics, the domain registry and the web console."""
+"""Health, readiness, metrics, the domain registry and the tiers."""
 
 from __future__ import annotations
 
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from thermodb.server.deps import AdminCaller, GatewayDep, ReadCaller
@@ -15,7 +14,6 @@ from thermodb.server.models import Domain, Health
 from thermodb.server.problems import problem_response
 
 router = APIRouter(tags=["operations"])
-_CONSOLE = FilePath(__file__).with_name("console.html")
 
 
 @router.get("/healthz", response_model=Health)
@@ -69,9 +67,3 @@ def explain_tiers(
 def migrate(caller: AdminCaller, gateway: GatewayDep, dry_run: bool = False) -> dict[str, Any]:
     """Run one migration pass now: demote, promote, delete, clean up (admin)."""
     return gateway.migrate(caller, dry_run=dry_run)
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def console() -> HTMLResponse:
-    """The web console: a static page that calls this API with your key."""
-    return HTMLResponse(_CONSOLE.read_text())

@@ -1,7 +1,7 @@
 """The operational store: SQLite (embedded, WAL) or PostgreSQL, one code path via SQLAlchemy.
 
 Holds one table per collection (a column per top-level field, an internal ``_rid`` row id)
-and the catalog's own tables. Dialect differences live in :mod:`thermodb.storage.dialects`.
+and the catalog's own tables. Engine differences live in :mod:`thermodb.storage.backends`.
 Every write runs inside a transaction that the caller opens with :meth:`begin`, DDL
 included, so a failed ingest leaves no table, column or row behind.
 """
@@ -21,8 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from thermodb.catalog.model import Collection, Field
 from thermodb.catalog.types import FieldType
 from thermodb.errors import ConfigError, InputError, StorageError
+from thermodb.storage.backends.base import OperationalBackend
 from thermodb.storage.columns import sql_type
-from thermodb.storage.dialects import DialectOps
 
 __all__ = ["ROW_ID", "OperationalStore", "open_store"]
 
@@ -33,23 +33,35 @@ ROW_ID = "_rid"
 class OperationalStore:
     """Tables, DDL and bulk writes over one SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine, ops: DialectOps, schema: str | None = None) -> None:
+    def __init__(
+        self, engine: Engine, backend: OperationalBackend, schema: str | None = None
+    ) -> None:
         self.engine = engine
-        self.ops = ops
+        self.backend = backend
         self.schema = schema
         self._tables: dict[str, tuple[tuple[int, datetime], sa.Table]] = {}
 
     @property
+    def ops(self) -> OperationalBackend:
+        """The backend (the name bulk-load callers know it by)."""
+        return self.backend
+
+    @property
     def dialect(self) -> str:
-        return self.engine.dialect.name
+        """The engine's name, for people (explain, repr); decisions ask the backend."""
+        return self.backend.capabilities.name
 
     # -- transactions -------------------------------------------------------------------
     @contextmanager
-    def begin(self, *, write: bool = True) -> Iterator[Connection]:
-        """A connection inside one transaction: committed on success, rolled back on error."""
+    def begin(self, *, write: bool = True, wait: bool = True) -> Iterator[Connection]:
+        """A connection inside one transaction: committed on success, rolled back on error.
+
+        ``wait=False``: a writer that finds the store held by another writer fails at once
+        (StorageError) instead of waiting its turn — for writes that can be retried later.
+        """
         try:
             with self.engine.connect() as raw:
-                conn = raw.execution_options(thermo_write=write)
+                conn = raw.execution_options(thermo_write=write, thermo_wait=wait)
                 with conn.begin():
                     yield conn
         except SQLAlchemyError as exc:
@@ -115,7 +127,7 @@ class OperationalStore:
     ) -> None:
         """Change a column's type in place, converting the values it already holds."""
         assert f.column is not None
-        self.ops.widen_column(conn, self, collection.name, f.column, old, new)
+        self.backend.widen_column(conn, self, collection.name, f.column, old, new)
         self.forget(collection.name)
 
     def ensure_key_index(self, conn: Connection, collection: Collection) -> None:
@@ -133,7 +145,7 @@ class OperationalStore:
         return f"ux_{table}_key"[:63]
 
     def quote(self, identifier: str) -> str:
-        return str(self.engine.dialect.identifier_preparer.quote(identifier))
+        return self.backend.quote(identifier)
 
     # -- writes -------------------------------------------------------------------------
     def insert_rows(
@@ -153,7 +165,7 @@ class OperationalStore:
         if not rows:
             return
         try:
-            self.ops.insert_rows(conn, self, collection.name, columns, rows, upsert_on)
+            self.backend.insert_rows(conn, self, collection.name, columns, rows, upsert_on)
         except OverflowError as exc:
             raise _out_of_range(collection.name, exc) from exc
 
@@ -170,7 +182,7 @@ class OperationalStore:
 
     def timestamp_value(self, value: Any) -> Any:
         """A timestamp in the form this dialect's bulk path writes."""
-        return self.ops.timestamp_value(value)
+        return self.backend.timestamp_value(value)
 
 
 def _out_of_range(collection: str, exc: BaseException) -> InputError:
@@ -205,15 +217,16 @@ def open_store(target: str | Path) -> OperationalStore:
 
 
 def _open_sqlite(path: str) -> OperationalStore:
-    from thermodb.storage.dialects import SQLiteOps
+    from thermodb.storage.backends.sqlite import SQLiteBackend
 
     engine = sa.create_engine(f"sqlite:///{path}")
-    SQLiteOps.install(engine)
-    return OperationalStore(engine, SQLiteOps())
+    backend = SQLiteBackend()
+    backend.install(engine)
+    return OperationalStore(engine, backend)
 
 
 def _open_postgres(text: str) -> OperationalStore:
-    from thermodb.storage.dialects import PostgresOps
+    from thermodb.storage.backends.postgres import PostgresBackend
 
     try:
         import psycopg  # noqa: F401
@@ -227,17 +240,18 @@ def _open_postgres(text: str) -> OperationalStore:
         schema = schema[0]
     url = url.difference_update_query(["schema"])
     engine = sa.create_engine(url, pool_pre_ping=True)
-    PostgresOps.install(engine, schema)
+    backend = PostgresBackend(schema)
+    backend.install(engine)
     try:
         with engine.begin() as conn:
             if schema:
-                conn.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {backend.quote(schema)}")
     except SQLAlchemyError as exc:
         raise StorageError(
             f"cannot reach PostgreSQL at {url.render_as_string()}: {_first_line(exc)}",
             hint="check the URL, that the server runs and accepts you",
         ) from exc
-    return OperationalStore(engine, PostgresOps(), schema)
+    return OperationalStore(engine, backend, schema)
 
 
 def _first_line(exc: BaseException) -> str:

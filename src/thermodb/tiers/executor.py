@@ -5,20 +5,19 @@ from both tiers in parallel: the warm rows from the operational store (pruned by
 query's time range) and the cold rows straight from the Parquet files (segments pruned by
 time range; keys tombstoned for a segment left out). DuckDB presents each collection as one
 relation of today's schema (older segments are cast up; missing columns are null) and runs
-the *same* SELECT the planner compiles, in its PostgreSQL form. Every QuerySpec feature
+the *same* SELECT the planner compiles, compiled for DuckDB. Every QuerySpec feature
 (filters, buckets, percentiles, distinct counts, having, order, limit, semi-joins across
 collections) therefore means exactly what it means on the operational store, and because a
 record lives in exactly one place the answer is identical before and after any move.
 
 This is the "merge in the engine" strategy: the partial results are merged by DuckDB as a
-UNION ALL of the tiers, rather than by summing partial aggregates in Python. Its cost is
-shipping the warm rows the query needs into DuckDB, which is cheap when the warm share of a
-collection is small (the usual case for old, large data) and is the weak spot otherwise.
+UNION ALL of the tiers, rather than by summing partial aggregates in Python. On a SQLite
+file DuckDB reads the warm rows in place (``sqlite_scan``); elsewhere they are shipped as
+Arrow tables, the columns the query reads only.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,15 +27,16 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from thermodb.catalog.model import Collection
 from thermodb.catalog.store import Catalog
 from thermodb.catalog.types import FieldType
 from thermodb.errors import QueryError
 from thermodb.query.spec import QuerySpec
+from thermodb.storage.backends.duckdb.backend import DUCK_TYPES, DuckDBBackend
+from thermodb.storage.backends.duckdb.extensions import prepare_connection
 from thermodb.storage.columns import format_timestamp
-from thermodb.storage.operational import ROW_ID, OperationalStore
+from thermodb.storage.operational import ROW_ID
 from thermodb.tiers.rowsets import rows_to_table
 from thermodb.tiers.segments import Segment
 
@@ -54,31 +54,7 @@ _RAW_ARROW = {
     FieldType.TIMESTAMP: pa.string(),
     FieldType.JSON: pa.string(),
 }
-"""How SQLite hands each type to us, uncoverted (the DuckDB view casts it)."""
-
-_DUCK_TYPES = {
-    FieldType.BOOL: "BOOLEAN",
-    FieldType.INT: "BIGINT",
-    FieldType.FLOAT: "DOUBLE",
-    FieldType.TEXT: "VARCHAR",
-    FieldType.TIMESTAMP: "TIMESTAMPTZ",
-    FieldType.JSON: "JSON",
-}
-
-# PostgreSQL functions the compiler emits that DuckDB spells differently
-_MACROS = [
-    "CREATE OR REPLACE MACRO to_char(t, f) AS CASE f "
-    "WHEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"' THEN strftime(t, '%Y-%m-%dT%H:%M:%SZ') "
-    "WHEN 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"' THEN strftime(t, '%Y-%m-%dT%H:%M:%S.%fZ') "
-    "WHEN 'YYYY-MM-DD' THEN strftime(t, '%Y-%m-%d') END",
-    "CREATE OR REPLACE MACRO jsonb_extract_path(j, a) AS json_extract(j, ['$', a]::VARCHAR[]),"
-    " (j, a, b) AS json_extract(j, '$.\"' || a || '\".\"' || b || '\"'),"
-    " (j, a, b, c) AS json_extract(j, '$.\"' || a || '\".\"' || b || '\".\"' || c || '\"')",
-    "CREATE OR REPLACE MACRO jsonb_extract_path_text(j, a) AS "
-    "json_extract_string(j, '$.\"' || a || '\"'),"
-    " (j, a, b) AS json_extract_string(j, '$.\"' || a || '\".\"' || b || '\"'),"
-    " (j, a, b, c) AS json_extract_string(j, '$.\"' || a || '\".\"' || b || '\".\"' || c || '\"')",
-]
+"""How SQLite hands each type to us, unconverted (the DuckDB view casts it)."""
 
 
 @dataclass
@@ -111,22 +87,6 @@ def plan_tiers(tiers: Tiers, catalog: Catalog, spec: QuerySpec) -> TierPlan:
     return plan
 
 
-class _DuckStore:
-    """What the compiler needs of a store, for the PostgreSQL form DuckDB understands."""
-
-    dialect = "postgresql"
-
-    def __init__(self, store: OperationalStore) -> None:
-        self._store = store
-        self._preparer = postgresql.dialect().identifier_preparer  # type: ignore[no-untyped-call]
-
-    def table(self, collection: Collection) -> sa.Table:
-        return self._store.table(collection)
-
-    def quote(self, identifier: str) -> str:
-        return str(self._preparer.quote(identifier))
-
-
 def run_across_tiers(
     tiers: Tiers,
     catalog: Catalog,
@@ -147,23 +107,40 @@ def run_across_tiers(
 
     started = time.perf_counter()
     plan = plan or plan_tiers(tiers, catalog, spec)
-    compiled = compile_spec(spec, catalog, _DuckStore(tiers.store))  # type: ignore[arg-type]
-    sql, params = _render(compiled.statement)
+    duck = tiers.duckdb
+    backend = duck.backend
+    compiled = compile_spec(spec, catalog, tiers.store, backend)
+    sql, params = backend.render(compiled.statement)
     timings: dict[str, float] = {}
-    conn = _base_connection(tiers).cursor()  # its own connection: temp views stay private
+    conn = duck.cursor()  # its own connection: temp views stay private
+    in_place = include_warm and duck.scans_warm
     try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            needed = _referenced_columns(compiled.statement)
-            warm_job = pool.submit(_warm_tables, tiers, catalog, spec, plan, include_warm, needed)
-            cold_started = time.perf_counter()
+        needed = _referenced_columns(compiled.statement)
+        if in_place:
+            warm: dict[str, Any] = {
+                name: _WarmScan(duck.warm_relation(name), _time_bounds(catalog, spec, name))
+                for name in plan.segments
+            }
             hidden = _tombstones(tiers, plan)
             cold_sources = {
                 name: _cold_sources(tiers, segs) for name, segs in plan.segments.items()
             }
-            timings["cold_prepare_ms"] = (time.perf_counter() - cold_started) * 1000
-            warm, timings["warm_ms"] = warm_job.result()
+        else:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                warm_job = pool.submit(
+                    _warm_tables, tiers, catalog, spec, plan, include_warm, needed
+                )
+                cold_started = time.perf_counter()
+                hidden = _tombstones(tiers, plan)
+                cold_sources = {
+                    name: _cold_sources(tiers, segs) for name, segs in plan.segments.items()
+                }
+                timings["cold_prepare_ms"] = (time.perf_counter() - cold_started) * 1000
+                warm, timings["warm_ms"] = warm_job.result()
         for name in plan.segments:
-            _create_view(conn, catalog.get(name), warm[name], cold_sources[name], hidden, needed)
+            _create_view(
+                conn, backend, catalog.get(name), warm[name], cold_sources[name], hidden, needed
+            )
         run_started = time.perf_counter()
         rows = conn.execute(sql, params).fetchall()
         timings["duckdb_ms"] = (time.perf_counter() - run_started) * 1000
@@ -177,7 +154,8 @@ def run_across_tiers(
         "collections": list(plan.segments),
         "segments_read": {n: len(s) for n, s in plan.segments.items()},
         "segments_pruned": plan.pruned,
-        "warm_rows": {n: t.num_rows for n, t in warm.items()},
+        "warm": "read in place (sqlite_scan)" if in_place else "shipped as Arrow",
+        "warm_rows": {n: t.num_rows for n, t in warm.items() if isinstance(t, pa.Table)},
         "sql": sql,
         "merge": "union of warm and cold rows in DuckDB" if include_warm else "none",
         "timings": {k: round(v, 3) for k, v in timings.items()}
@@ -202,16 +180,15 @@ def open_tier_views(tiers: Tiers, catalog: Catalog, names: Iterable[str]) -> Any
         name: {f.column for f in catalog.get(name).top_fields() if f.column}
         for name in plan.segments
     }
-    conn = duckdb.connect()
+    backend = tiers.duckdb.backend
+    conn = duckdb.connect()  # no extension loaded: user SQL reaches no file at all
     try:
-        conn.execute("SET TimeZone = 'UTC'")
-        for macro in _MACROS:
-            conn.execute(macro)
+        prepare_connection(conn)
         warm, _ = _warm_tables(tiers, catalog, None, plan, True, needed)
         hidden = _tombstones(tiers, plan)
         for name, segs in plan.segments.items():
             cold = [(seg, tiers.cold.read(seg.location)) for seg in segs]
-            _create_view(conn, catalog.get(name), warm[name], cold, hidden, needed)
+            _create_view(conn, backend, catalog.get(name), warm[name], cold, hidden, needed)
         conn.execute("SET enable_external_access = false")
         conn.execute("SET lock_configuration = true")
     except BaseException:
@@ -220,30 +197,29 @@ def open_tier_views(tiers: Tiers, catalog: Catalog, names: Iterable[str]) -> Any
     return conn
 
 
-_BASE_LOCK = threading.Lock()
+@dataclass(frozen=True)
+class _WarmScan:
+    """Warm rows DuckDB reads in place: the scan, and the time range to keep."""
+
+    relation: str
+    bounds: tuple[str, str | None, str | None] | None
+    """(column, start, end) as canonical time text, or None for every row."""
 
 
-def _base_connection(tiers: Tiers) -> Any:
-    """One in-memory DuckDB per database, set up once (UTC, the PostgreSQL macros)."""
-    import duckdb
+def _time_bounds(
+    catalog: Catalog, spec: QuerySpec, name: str
+) -> tuple[str, str | None, str | None] | None:
+    coll = catalog.get(name)
+    tf = coll.fields.get(coll.time_field or "")
+    rng = spec.time if name == spec.collection else None
+    if rng is None or tf is None or tf.column is None or rng.field not in (None, coll.time_field):
+        return None
+    from thermodb.query.filters import to_datetime
 
-    with _BASE_LOCK:
-        base = tiers._duckdb
-        if base is None:
-            base = duckdb.connect()
-            base.execute("SET TimeZone = 'UTC'")
-            for macro in _MACROS:
-                base.execute(macro)
-            tiers._duckdb = base
-        return base
+    def text(value: Any) -> str | None:
+        return None if value is None else format_timestamp(to_datetime(value))
 
-
-def _render(statement: Any) -> tuple[str, list[Any]]:
-    dialect = postgresql.dialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    order = compiled.positiontup or []
-    return str(compiled), [params[name] for name in order]
+    return tf.column, text(rng.start), text(rng.end)
 
 
 def _referenced_columns(statement: Any) -> dict[str, set[str]]:
@@ -291,7 +267,7 @@ def _warm_tables(
                     query = query.where(column >= rng.start)
                 if rng.end is not None:
                     query = query.where(column < rng.end)
-            if conn.dialect.name == "sqlite":
+            if tiers.store.backend.capabilities.timestamps_as_text:
                 wanted = (needed or {}).get(name, set()) | {ROW_ID}
                 query = query.with_only_columns(*(c for c in table.columns if c.name in wanted))
                 out[name] = _sqlite_warm(coll, table, query, conn)
@@ -342,8 +318,9 @@ def _cold_sources(tiers: Tiers, segments: list[Segment]) -> list[tuple[Segment, 
 
 def _create_view(
     conn: Any,
+    backend: DuckDBBackend,
     coll: Collection,
-    warm: pa.Table,
+    warm: pa.Table | _WarmScan,
     cold: list[tuple[Segment, Any]],
     hidden: dict[str, set[Any]],
     needed: dict[str, set[str]],
@@ -353,13 +330,26 @@ def _create_view(
     Local segments of the same columns and no tombstones are read by one ``read_parquet``
     over the list of files (DuckDB scans them in parallel); the others one by one.
     """
+    q = backend.quote
     wanted = needed.get(coll.name, set())
     fields = [f for f in coll.top_fields() if f.column in wanted]
     key = coll.fields.get(coll.key_field or "")
-    warm_name = f"__warm_{coll.name}"
-    conn.register(warm_name, warm)
-    present = {f.column: f.type.value for f in fields if f.column and f.column in warm.column_names}
-    selects = [_select(_quote(warm_name), fields, present, "")]
+    if isinstance(warm, _WarmScan):
+        present = {f.column: f.type.value for f in fields if f.column}
+        where = ""
+        if warm.bounds is not None:
+            column, start, end = warm.bounds
+            tests = [f"{q(column)} >= '{start}'"] if start else []
+            tests += [f"{q(column)} < '{end}'"] if end else []
+            where = " WHERE " + " AND ".join(tests) if tests else ""
+        selects = [_select(backend, warm.relation, fields, present, where)]
+    else:
+        warm_name = f"__warm_{coll.name}"
+        conn.register(warm_name, warm)
+        present = {
+            f.column: f.type.value for f in fields if f.column and f.column in warm.column_names
+        }
+        selects = [_select(backend, q(warm_name), fields, present, "")]
     groups: dict[str, tuple[dict[str, str], list[str]]] = {}
     for i, (seg, source) in enumerate(cold):
         gone = hidden.get(seg.id) or set()
@@ -370,47 +360,35 @@ def _create_view(
         if isinstance(source, str):
             relation = f"read_parquet('{_sql_text(source)}')"
         else:
-            relation = _quote(f"__cold_{coll.name}_{i}")
+            relation = q(f"__cold_{coll.name}_{i}")
             conn.register(f"__cold_{coll.name}_{i}", source)
         where = ""
         if gone and key is not None and key.column in seg.columns:
             conn.register(f"__gone_{coll.name}_{i}", pa.table({"k": pa.array(sorted(gone))}))
-            where = (
-                f" WHERE {_quote(key.column)} NOT IN "
-                f"(SELECT k FROM {_quote(f'__gone_{coll.name}_{i}')})"
-            )
-        selects.append(_select(relation, fields, seg.columns, where))
+            where = f" WHERE {q(key.column)} NOT IN (SELECT k FROM {q(f'__gone_{coll.name}_{i}')})"
+        selects.append(_select(backend, relation, fields, seg.columns, where))
     for columns, paths in groups.values():
         files = ", ".join(f"'{_sql_text(p)}'" for p in paths)
-        selects.append(_select(f"read_parquet([{files}])", fields, columns, ""))
-    conn.execute(
-        f"CREATE OR REPLACE TEMP VIEW {_quote(coll.name)} AS " + " UNION ALL ".join(selects)
-    )
+        selects.append(_select(backend, f"read_parquet([{files}])", fields, columns, ""))
+    conn.execute(f"CREATE OR REPLACE TEMP VIEW {q(coll.name)} AS " + " UNION ALL ".join(selects))
 
 
-def _select(relation: str, fields: list[Any], present: dict[str, str], where: str) -> str:
-    columns = [f"CAST({_quote(ROW_ID)} AS BIGINT) AS {_quote(ROW_ID)}"]
+def _select(
+    backend: DuckDBBackend,
+    relation: str,
+    fields: list[Any],
+    present: dict[str, str],
+    where: str,
+) -> str:
+    q = backend.quote
+    columns = [f"CAST({q(ROW_ID)} AS BIGINT) AS {q(ROW_ID)}"]
     for f in fields:
-        target = _DUCK_TYPES[f.type]
         if f.column not in present:
-            columns.append(f"CAST(NULL AS {target}) AS {_quote(f.column)}")
+            columns.append(f"CAST(NULL AS {DUCK_TYPES[f.type]}) AS {q(f.column)}")
         else:
-            columns.append(_cast(_quote(f.column), FieldType(present[f.column]), f.type))
+            stored = FieldType(present[f.column])
+            columns.append(f"{backend.widen_sql(q(f.column), stored, f.type)} AS {q(f.column)}")
     return f"SELECT {', '.join(columns)} FROM {relation}{where}"
-
-
-def _cast(column: str, stored: FieldType, wanted: FieldType) -> str:
-    """A segment's column as today's type (the same widening the operational store did)."""
-    alias = f" AS {column}"
-    if stored is FieldType.BOOL and wanted in (FieldType.TEXT, FieldType.JSON):
-        return f"CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END{alias}"
-    if stored is FieldType.TIMESTAMP and wanted is FieldType.TEXT:
-        return f"strftime({column}, '%Y-%m-%dT%H:%M:%S.%fZ'){alias}"
-    return f"CAST({column} AS {_DUCK_TYPES[wanted]}){alias}"
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _sql_text(value: str) -> str:

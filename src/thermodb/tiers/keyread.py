@@ -65,10 +65,8 @@ class KeyReader:
     @classmethod
     def for_store(cls, store: OperationalStore) -> KeyReader | None:
         """A reader for a file-backed SQLite store; None elsewhere (use SQLAlchemy)."""
-        url = store.engine.url
-        if store.dialect != "sqlite" or not url.database or url.database == ":memory:":
-            return None
-        return cls(store, url.database)
+        path = store.backend.file_path(store.engine)
+        return None if path is None else cls(store, path)
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -46,10 +46,12 @@ from thermodb.catalog.store import Catalog, collections_table
 from thermodb.errors import StorageError, ThermoError
 from thermodb.storage.cold import ColdStore
 from thermodb.storage.operational import ROW_ID, OperationalStore
+from thermodb.tiers.compaction import compact, finish_compaction, plan_compactions
 from thermodb.tiers.policy import Policy
 from thermodb.tiers.rowsets import column_types, rows_to_table, storage_rows, table_checksum
 from thermodb.tiers.segments import (
     OPEN_MOVE_STATES,
+    MoveConflict,
     MoveKind,
     MoveRecord,
     Segment,
@@ -93,6 +95,8 @@ class PlannedMove:
     window_end: datetime | None = None
     segment_id: str | None = None
     rows: int = 0
+    sources: list[str] = field(default_factory=list)
+    """For a compaction: the segments it merges."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +107,7 @@ class PlannedMove:
             "window_end": ts(self.window_end),
             "segment": self.segment_id,
             "rows": self.rows,
+            **({"sources": self.sources} if self.sources else {}),
         }
 
 
@@ -156,8 +161,7 @@ class Throttle:
             time.sleep(wanted - spent)
 
 
-class _Conflict(Exception):
-    """The source changed between snapshot and switch: abandon this move, retry later."""
+_Conflict = MoveConflict
 
 
 class Migrator:
@@ -184,6 +188,8 @@ class Migrator:
         """Called at the start of each pass (the tiers flush buffered read counts here)."""
         self.checkpoint: Callable[[str], None] = lambda step: None
         """Called after each step (``demote:written``...); a seam for fault tests."""
+        self.switch_hooks: list[Callable[[Connection, MoveRecord], None]] = []
+        """Called inside each move's switch transaction (the change stream's outbox)."""
 
     # -- planning -------------------------------------------------------------------------
     def plan(self, now: datetime) -> list[PlannedMove]:
@@ -222,9 +228,12 @@ class Migrator:
                             seg.rows,
                         )
                     )
+            moves += plan_compactions(self, coll, policy, {m.segment_id for m in moves})
         return moves
 
     def _plan_demotions(self, coll: Collection, policy: Policy, now: datetime) -> list[PlannedMove]:
+        """Windows due for cold, consecutive ones merged into one move of up to
+        ``segment_rows`` rows (a window that is not due ends a run)."""
         tcol = self._time_column(coll)
         if tcol is None:
             return []
@@ -240,12 +249,19 @@ class Migrator:
                     )
                 )
             }
-            promoted: dict[datetime | None, datetime] = {}
-            for seg in self.segments.segments(coll.name, states=("promoted",), conn=conn):
-                if seg.retired_at is not None:
-                    at = promoted.get(seg.window_start)
-                    promoted[seg.window_start] = max(at, seg.retired_at) if at else seg.retired_at
+            promoted = [
+                (seg.window_start, seg.window_end, seg.retired_at)
+                for seg in self.segments.segments(coll.name, states=("promoted",), conn=conn)
+                if seg.retired_at is not None and seg.window_start is not None
+            ]
             out: list[PlannedMove] = []
+            run: list[tuple[datetime, datetime, int, datetime]] = []
+
+            def flush() -> None:
+                if run:
+                    out.append(_demotion(coll, policy, now, run))
+                    run.clear()
+
             first = conn.execute(
                 sa.select(sa.func.min(column)).where(column < cutoff)
             ).scalar_one_or_none()
@@ -256,30 +272,25 @@ class Migrator:
                     break
                 last_write = writes.get(start)
                 # age counts from the window's end, or from its promotion back to warm
-                sealed = max(end, promoted[start]) if start in promoted else end
+                sealed = max([end, *(at for s0, e0, at in promoted if s0 <= start < (e0 or end))])
                 rows = int(
                     conn.execute(
                         sa.select(sa.func.count()).where(column >= start, column < end)
                     ).scalar_one()
                 )
-                if now - sealed >= policy.cold_after and (
+                due = now - sealed >= policy.cold_after and (
                     last_write is None or now - last_write >= policy.min_age
-                ):
-                    out.append(
-                        PlannedMove(
-                            "demote",
-                            coll.name,
-                            f"sealed {_age(now - sealed)} ago "
-                            f"(cold after {policy.describe()['hot_for']} hot + "
-                            f"{policy.describe()['warm_for']} warm)",
-                            start,
-                            end,
-                            rows=rows,
-                        )
-                    )
+                )
+                if not due:
+                    flush()
+                else:
+                    if run and sum(r[2] for r in run) + rows > policy.segment_rows:
+                        flush()
+                    run.append((start, end, rows, sealed))
                 first = conn.execute(
                     sa.select(sa.func.min(column)).where(column >= end, column < cutoff)
                 ).scalar_one_or_none()
+            flush()
         return out
 
     def _time_column(self, coll: Collection) -> str | None:
@@ -318,6 +329,8 @@ class Migrator:
         if planned.kind == "demote":
             assert planned.window_start is not None and planned.window_end is not None
             return self.demote(coll, planned.window_start, planned.window_end, now)
+        if planned.kind == "compact":
+            return compact(self, coll, planned.sources, now)
         assert planned.segment_id is not None
         if planned.kind == "promote":
             return self.promote(coll, planned.segment_id, now)
@@ -357,7 +370,7 @@ class Migrator:
             self._switch_demote(coll, move, now)
         except (ThermoError, OSError, pa.ArrowException, _Conflict) as exc:
             self._fail(move, exc)
-            raise _as_storage_error(exc) from exc
+            raise as_storage_error(exc) from exc
         self.checkpoint("demote:switched")
         self._finish(move)
         self.checkpoint("demote:done")
@@ -407,7 +420,7 @@ class Migrator:
         assert move.location is not None and move.window_start and move.window_end
         assert move.rid_min is not None and move.rid_max is not None
         table = self.cold.read(move.location)
-        segment = _segment_for(coll, move, table, self.cold.size(move.location), now)
+        segment = segment_for(coll, move, table, self.cold.size(move.location), now)
         with self.store.begin() as conn:
             self._lock(conn, coll)
             self._check_schema(conn, coll)
@@ -432,6 +445,8 @@ class Migrator:
                 raise _Conflict(f"deleted {deleted} rows, expected {move.rows}")
             bump_version(conn, coll.name)
             self.segments.set_move_state(conn, move, "switched")
+            for hook in self.switch_hooks:
+                hook(conn, move)
 
     # -- promote --------------------------------------------------------------------------
     def promote(self, coll: Collection, segment_id: str, now: datetime) -> MoveRecord | None:
@@ -458,7 +473,7 @@ class Migrator:
             self._switch_promote(coll, seg, table, move, now)
         except (ThermoError, OSError, pa.ArrowException, _Conflict) as exc:
             self._fail(move, exc, remove_destination=False)
-            raise _as_storage_error(exc) from exc
+            raise as_storage_error(exc) from exc
         self.checkpoint("promote:switched")
         self._finish(move)
         self.checkpoint("promote:done")
@@ -480,9 +495,17 @@ class Migrator:
             columns, rows = storage_rows(coll, table, self.store.timestamp_value)
             self.store.insert_rows(conn, coll, columns, rows)
             if seg.window_start is not None:
-                _touch_window(conn, coll.name, seg.window_start, now)
+                width = self.policy_of(coll.name).window
+                start = window_floor(seg.window_start, width)
+                while True:  # every window the segment spans counts as written now
+                    _touch_window(conn, coll.name, start, now)
+                    start += width
+                    if seg.window_end is None or start >= seg.window_end:
+                        break
             bump_version(conn, coll.name)
             self.segments.set_move_state(conn, move, "switched", rows=len(rows))
+            for hook in self.switch_hooks:
+                hook(conn, move)
 
     # -- delete (retention) ---------------------------------------------------------------
     def delete_segment(self, coll: Collection, segment_id: str, now: datetime) -> MoveRecord | None:
@@ -505,6 +528,8 @@ class Migrator:
                 return None
             bump_version(conn, coll.name)
             self.segments.set_move_state(conn, move, "switched")
+            for hook in self.switch_hooks:
+                hook(conn, move)
         self._finish(move)
         return move
 
@@ -519,7 +544,7 @@ class Migrator:
             try:
                 outcome = self._resume(move)
             except (ThermoError, OSError, pa.ArrowException) as exc:
-                self._fail(move, exc, remove_destination=move.kind == "demote")
+                self._fail(move, exc, remove_destination=move.kind in ("demote", "compact"))
                 outcome = "failed"
             report.recovered.append({**move.to_dict(), "outcome": outcome})
         live: set[str] = set()
@@ -601,7 +626,9 @@ class Migrator:
 
     def _finish(self, move: MoveRecord) -> None:
         """After the switch: remove what the move superseded; idempotent."""
-        if move.kind == "demote":
+        if move.kind == "compact":
+            finish_compaction(self, move)
+        elif move.kind == "demote":
             if move.temp_location:
                 self.cold.delete(move.temp_location)
         elif move.location:
@@ -609,7 +636,7 @@ class Migrator:
         self._set(move, "done")
 
     def _rollback(self, move: MoveRecord) -> None:
-        if move.kind == "demote":
+        if move.kind in ("demote", "compact"):
             for location in (move.temp_location, move.location):
                 if location:
                     self.cold.delete(location)
@@ -620,7 +647,7 @@ class Migrator:
     ) -> None:
         """Record a failed move (visible in `tiers explain`); its source stays untouched."""
         message = exc.message if isinstance(exc, ThermoError) else str(exc) or type(exc).__name__
-        if remove_destination and move.kind == "demote":
+        if remove_destination and move.kind in ("demote", "compact"):
             for location in (move.temp_location, move.location):
                 # an unreachable store keeps the file: the orphan sweep removes it later
                 if location:
@@ -631,11 +658,8 @@ class Migrator:
             self._set(move, "failed", error=message[:2000])
 
     def _lock(self, conn: Connection, coll: Collection) -> None:
-        """Keep writers out of the table for the switch (SQLite: BEGIN IMMEDIATE does it)."""
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(
-                f"LOCK TABLE {self.store.quote(coll.name)} IN SHARE ROW EXCLUSIVE MODE"
-            )
+        """Keep writers out of the table for the switch (the backend knows how)."""
+        self.store.backend.lock_table(conn, coll.name)
 
     def _check_schema(self, conn: Connection, coll: Collection) -> None:
         doc = conn.execute(
@@ -645,7 +669,7 @@ class Migrator:
             raise _Conflict("the collection's schema changed during the move")
 
 
-def _segment_for(
+def segment_for(
     coll: Collection, move: MoveRecord, table: pa.Table, size: int, now: datetime
 ) -> Segment:
     import pyarrow.compute as pc
@@ -685,6 +709,27 @@ def _segment_for(
     )
 
 
+def _demotion(
+    coll: Collection,
+    policy: Policy,
+    now: datetime,
+    run: Sequence[tuple[datetime, datetime, int, datetime]],
+) -> PlannedMove:
+    start, end = run[0][0], run[-1][1]
+    sealed = max(r[3] for r in run)
+    windows = f"{len(run)} windows, " if len(run) > 1 else ""
+    return PlannedMove(
+        "demote",
+        coll.name,
+        f"{windows}sealed {_age(now - sealed)} ago "
+        f"(cold after {policy.describe()['hot_for']} hot + "
+        f"{policy.describe()['warm_for']} warm)",
+        start,
+        end,
+        rows=sum(r[2] for r in run),
+    )
+
+
 def _touch_window(conn: Connection, collection: str, start: datetime, now: datetime) -> None:
     key = {"collection": collection, "window_start": ts(start)}
     updated = conn.execute(
@@ -716,7 +761,7 @@ def _age(delta: timedelta) -> str:
     return f"{days:.1f}d" if days >= 1 else f"{delta.total_seconds() / 3600:.1f}h"
 
 
-def _as_storage_error(exc: BaseException) -> ThermoError:
+def as_storage_error(exc: BaseException) -> ThermoError:
     if isinstance(exc, ThermoError):
         return exc
     if isinstance(exc, _Conflict):

@@ -8,6 +8,10 @@ segments for good. No move happens before ``min_age`` has passed since the last 
 a window, so backfilled history is not pushed straight to cold; age is counted from when a
 window was *sealed*: the later of its end and its last write.
 
+Cold segments are right-sized: consecutive windows due for demotion go into one segment of
+up to ``segment_rows`` rows, and a pass compacts small segments (and ones with many
+tombstones) into segments of up to ``segment_rows`` rows and ``segment_bytes`` bytes.
+
 Policies are stored per collection in ``thermo_settings`` (key ``tier_policy:NAME``); a
 collection without one gets the default of its domain, guessed from its name.
 """
@@ -18,7 +22,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from thermodb.errors import ConfigError
 
@@ -58,7 +62,12 @@ class Policy(BaseModel):
     delete_after: timedelta | None = None
     min_age: timedelta = timedelta(hours=1)
     window: timedelta = timedelta(days=1)
-    """Width of the time windows a collection is cut into (one window, one segment)."""
+    """Width of the time windows a collection's writes are tracked in (``min_age``)."""
+    segment_rows: int = Field(default=1_000_000, gt=0)
+    """Target rows per cold segment: consecutive windows demote together up to it, and
+    small segments are compacted into ones of about this size."""
+    segment_bytes: int = Field(default=128 * 1024 * 1024, gt=0)
+    """Target bytes per cold segment (compaction stops merging at it)."""
     domain: str = "default"
 
     @field_validator("hot_for", "warm_for", "promote_window", "min_age", "window", mode="before")
@@ -96,6 +105,8 @@ class Policy(BaseModel):
             "delete_after": text(self.delete_after),
             "min_age": text(self.min_age),
             "window": text(self.window),
+            "segment_rows": self.segment_rows,
+            "segment_bytes": self.segment_bytes,
         }
 
 

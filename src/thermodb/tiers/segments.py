@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from thermodb.storage.columns import format_timestamp
 
 __all__ = [
+    "MoveConflict",
     "MoveKind",
     "MoveRecord",
     "MoveState",
@@ -37,8 +38,8 @@ __all__ = [
     "ts",
 ]
 
-SegmentState = Literal["active", "promoted", "deleted"]
-MoveKind = Literal["demote", "promote", "delete"]
+SegmentState = Literal["active", "promoted", "deleted", "compacted"]
+MoveKind = Literal["demote", "promote", "delete", "compact"]
 MoveState = Literal["planned", "written", "staged", "switched", "done", "failed", "rolled_back"]
 OPEN_MOVE_STATES: tuple[MoveState, ...] = ("planned", "written", "staged", "switched")
 
@@ -93,6 +94,8 @@ moves_table = sa.Table(
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
     sa.Column("error", sa.Text),
+    sa.Column("sources", sa.Text),
+    # compaction: the JSON list of the segment ids a compact move replaces
 )
 
 tombstones_table = sa.Table(
@@ -117,6 +120,10 @@ versions_table = sa.Table(
     sa.Column("collection", sa.String(64), primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
 )
+
+
+class MoveConflict(Exception):
+    """The source changed between snapshot and switch: abandon this move, retry later."""
 
 
 def ts(moment: datetime | None) -> str | None:
@@ -271,6 +278,8 @@ class MoveRecord:
     temp_location: str | None = None
     location: str | None = None
     error: str | None = None
+    sources: list[str] = field(default_factory=list)
+    """The segments a compaction replaces (empty for other moves)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -295,6 +304,7 @@ class MoveRecord:
             temp_location=m["temp_location"],
             location=m["location"],
             error=m["error"],
+            sources=orjson.loads(m["sources"]) if m.get("sources") else [],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -311,6 +321,7 @@ class MoveRecord:
             "owner": self.owner,
             "updated_at": ts(self.updated_at),
             "error": self.error,
+            **({"sources": self.sources} if self.sources else {}),
         }
 
 
@@ -355,7 +366,8 @@ class SegmentCatalog:
     def retire_segment(
         conn: Connection, segment_id: str, state: SegmentState, at: datetime
     ) -> bool:
-        """Mark an active segment promoted or deleted; False if it was no longer active."""
+        """Mark an active segment promoted, deleted or compacted; False if it was no longer
+        active. Its tombstones go with it (a rewrite or promotion left those keys out)."""
         result = conn.execute(
             segments_table.update()
             .where(segments_table.c.id == segment_id, segments_table.c.state == "active")
@@ -436,6 +448,7 @@ class SegmentCatalog:
                 temp_location=move.temp_location,
                 location=move.location,
                 error=move.error,
+                sources=orjson.dumps(move.sources).decode() if move.sources else None,
             )
         )
 

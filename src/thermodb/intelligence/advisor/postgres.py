@@ -32,6 +32,12 @@ class _Rollback(Exception):
 class PostgresIndexes:
     name: ClassVar[str] = "postgresql"
 
+    @staticmethod
+    def serves() -> type:
+        from thermodb.storage.backends.postgres.backend import PostgresBackend
+
+        return PostgresBackend
+
     def __init__(self, store: OperationalStore, runs: int) -> None:
         self.store = store
         self.runs = runs

@@ -30,6 +30,12 @@ class SQLiteIndexes:
     name: ClassVar[str] = "sqlite"
     hypothetical = False
 
+    @staticmethod
+    def serves() -> type:
+        from thermodb.storage.backends.sqlite.backend import SQLiteBackend
+
+        return SQLiteBackend
+
     def __init__(self, store: OperationalStore, runs: int) -> None:
         self.store = store
         self.runs = runs

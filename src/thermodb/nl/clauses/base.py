@@ -61,6 +61,9 @@ class ClauseBase:
         self.switched_from: str | None = None
         self.fk_group = ""
         self.resolved_time_field: str | None = None
+        self._unit_dim: str | None = None
+        self.scale: dict[str, tuple[float, str]] = {}
+        """Aggregate alias → (factor, unit word): "in kilometres" on ``distance_m``."""
 
     def w(self, i: int) -> str:
         return self.r.w(i)

@@ -26,11 +26,10 @@ class ComparisonClauses(LinkClauses):
         for c in self.r.cmps:
             value: float = c.value
             nxt = c.last
-            unit = (
-                self.ix.lexicon.unit_factor(self.w(nxt))
-                if self.w(nxt) and not self.used(nxt)
-                else None
-            )
+            free = nxt < len(self.r.tokens) and self.r.tokens[nxt].used in (None, "unit-held")
+            named = self.ix.lexicon.unit(self.w(nxt)) if self.w(nxt) and free else None
+            unit = named[1] if named else None
+            self._unit_dim = named[0] if named else None
             target: tuple[str, str] | None = None
             m_after = self.mention_at(nxt) if unit is None and not c.hint else None
             if m_after and m_after.hit:
@@ -70,6 +69,8 @@ class ComparisonClauses(LinkClauses):
                     target = self._counted_field(m_before.hit.collection, m_before.hit.path)
                     for k in range(m_before.first, m_before.last):
                         self.r.tokens[k].used = "field-used"
+            if target is None and unit is not None:
+                target = self._field_with_dim(self._unit_dim)
             if target is None:
                 target = self._comparative_field(c, unit)
             if target is None:
@@ -84,8 +85,8 @@ class ComparisonClauses(LinkClauses):
                     hint=f"name the field; closest in {self.main}: {', '.join(close)}",
                 )
             fi = self.ix.colls[target[0]].fields[target[1]]
-            if unit is not None:
-                self.use(nxt, "unit")
+            if unit is not None and (fi.dim is None or fi.dim == self._unit_dim):
+                self.r.tokens[nxt].used = "unit"
                 if fi.unit:
                     value = value * unit / fi.unit
             val: Any = (
@@ -98,6 +99,35 @@ class ComparisonClauses(LinkClauses):
                 )
             else:
                 self.add_filter(target[0], Condition(field=target[1], op=c.op, value=val))
+
+    def _exact_numbers(self) -> None:
+        """ "prescriptions with 3 refills", "rooms that have 2 beds": a bare number right
+        before a numeric field of the main collection is that field's value."""
+        for i, t in enumerate(self.r.tokens):
+            if t.used is not None or t.literal or t.number is None:
+                continue
+            if self.w(i - 1) not in ("with", "have", "has", "had", "of", "exactly", "and"):
+                continue
+            m = self.mention_at(i + 1)
+            if m is None or m.hit is None or m.hit.kind != "field" or m.hit.path is None:
+                continue
+            if m.hit.collection != self.main or self.r.tokens[m.first].used != "mention":
+                continue
+            fi = self.ix.colls[self.main].fields[m.hit.path]
+            if not fi.numeric:
+                continue
+            self.use(i, "cmp")
+            for k in range(m.first, m.last):
+                self.r.tokens[k].used = "field-used"
+            value: Any = int(t.number) if float(t.number).is_integer() else t.number
+            self.add_filter(self.main, Condition(field=m.hit.path, op="=", value=value))
+
+    def _field_with_dim(self, dim: str | None) -> tuple[str, str] | None:
+        """ "longer than 9 km": the one field of the main collection measured in that
+        dimension (``distance_m``)."""
+        info = self.ix.colls[self.main]
+        same = [p for p, fi in info.fields.items() if fi.dim is not None and fi.dim == dim]
+        return (self.main, same[0]) if len(same) == 1 else None
 
     def _comparative_field(self, c: Any, unit: float | None) -> tuple[str, str] | None:
         info = self.ix.colls[self.main]
@@ -115,7 +145,7 @@ class ComparisonClauses(LinkClauses):
                         self.use(j, "cmp")
                         return (self.main, p)
         if unit is not None:
-            with_unit = [p for p, fi in info.fields.items() if fi.unit]
+            with_unit = [p for p, fi in info.fields.items() if fi.unit and fi.dim == self._unit_dim]
             if len(with_unit) == 1:
                 return (self.main, with_unit[0])
             return None

@@ -84,6 +84,19 @@ class FilterClauses(LinkClauses):
             is_neg = (
                 neg in ("no", "without", "missing", "lacking") and not self.used(j)
             ) or missing_after
+            if (
+                h.kind == "field"
+                and h.path is not None
+                and neg in ("never", "yet")
+                and not self.used(j)
+                and h.collection == self.main
+                and not self._collection_follows(m)
+                and self.ix.colls[h.collection].fields[h.path].type is FieldType.TIMESTAMP
+            ):
+                # "visits that never checked in", "not yet shipped": the time is not set
+                is_neg = True
+                if neg == "yet" and self.w(j - 1) == "not":
+                    self.use(j - 1, "null")
             if h.kind == "bool" and not (
                 missing_after or (neg in ("missing", "lacking") and not self.used(j))
             ):
@@ -174,6 +187,14 @@ class FilterClauses(LinkClauses):
 
     def _group_word_before(self, i: int) -> bool:
         return self.w(i - 1) in ("per", "by", "each")
+
+    def _collection_follows(self, m: Mention) -> bool:
+        """ "never started a session": the verb is of another collection's records."""
+        j = m.last
+        while self.w(j) in ("a", "an", "any", "the", "one"):
+            j += 1
+        nxt = self.mention_at(j)
+        return nxt is not None and nxt.hit is not None and nxt.hit.kind == "coll"
 
     def _never_before(self, m: Mention) -> bool:
         for j in range(max(0, m.first - 5), m.first):

@@ -45,6 +45,18 @@ class GroupingClauses(RankingClauses):
             if m is None or m.hit is None:
                 continue
             h = m.hit
+            after = self.mention_at(m.last)
+            if (
+                h.kind == "coll"
+                and h.collection == self.main
+                and after is not None
+                and after.hit is not None
+                and after.hit.kind == "field"
+                and after.hit.collection == self.main
+            ):
+                # "by scooter model": the collection's noun naming its own field
+                self.r.tokens[m.first].used = "coll-modifier"
+                m, h = after, after.hit
             if h.kind == "field" and h.path and w == "by" and self.limit is not None:
                 subj = self._ranking_subject()
                 if subj is not None and subj.hit is not None and subj.hit.kind == "coll":

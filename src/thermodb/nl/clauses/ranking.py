@@ -19,7 +19,19 @@ from thermodb.query.spec import (
     OrderKey,
 )
 
-__all__ = ["RankingClauses"]
+__all__ = ["COMMON_WORDS", "RankingClauses"]
+
+COMMON_WORDS = frozenset({"common", "frequent", "popular", "usual", "prevalent", "often"})
+
+_SUPERLATIVE_DIMS: dict[str, tuple[str, ...]] = {
+    "longest": ("length", "time"), "shortest": ("length", "time"), "farthest": ("length",),
+    "furthest": ("length",), "nearest": ("length",), "closest": ("length",),
+    "priciest": ("money",), "cheapest": ("money",), "costliest": ("money",),
+    "fastest": ("speed",), "slowest": ("speed",), "heaviest": ("mass",),
+    "lightest": ("mass",), "biggest": ("bytes", "mass"), "largest": ("bytes", "mass"),
+    "smallest": ("bytes", "mass"),
+}  # fmt: skip
+"""Superlatives → the dimensions of the field they rank by, in order of preference."""
 
 
 class RankingClauses(LinkClauses):
@@ -31,8 +43,63 @@ class RankingClauses(LinkClauses):
             return int(t.number), i
         return None
 
+    def _most_common(self) -> bool:
+        """ "the most common repair issue", "3 least frequent models": the values of a
+        field ranked by how many records hold them."""
+        words = self.r.words
+        for i, w in enumerate(words):
+            word = self.w(i + 1)
+            at = self.mention_at(i + 1)
+            participle = (
+                word.endswith("ed")
+                and i + 1 < len(self.r.tokens)
+                and self.r.tokens[i + 1].used in (None, "mention")
+                and (at is None or self._is_time_mention(at))
+            )
+            if w not in ("most", "least") or self.used(i):
+                continue
+            if word not in COMMON_WORDS and not participle:
+                continue  # "the most prescribed drug": most often, as "most common"
+            m = self.next_mention(i + 2, ("field", "coll"), span=3)
+            if m is not None and m.hit is not None and m.hit.kind == "coll":
+                if m.hit.collection != self.main:
+                    return False
+                nxt = self.mention_at(m.last)
+                if nxt is None or nxt.hit is None or nxt.hit.kind != "field":
+                    return False
+                self.r.tokens[m.first].used = "coll-modifier"
+                m = nxt
+            if m is None or m.hit is None or m.hit.kind != "field" or m.hit.path is None:
+                return False
+            n = 1
+            for j in (i - 1, i - 2):
+                t = self.r.tokens[j] if j >= 0 else None
+                if t is not None and not t.used and t.number is not None:
+                    n = int(t.number)
+                    self.use(j, "rank")
+                    if self.w(j - 1) == "top":
+                        self.use(j - 1, "rank")
+                    break
+            self.use(i, "order")
+            self.r.tokens[i + 1].used = "order"
+            for k in range(m.first, m.last):
+                self.r.tokens[k].used = "group"
+            self.group.append(GroupKey(field=m.hit.path))
+            self.rank_desc = w == "most"
+            self.limit = n
+            return True
+        return False
+
+    def _is_time_mention(self, m: Mention) -> bool:
+        h = m.hit
+        if h is None or h.kind != "field" or h.path is None:
+            return False
+        return self.ix.colls[h.collection].fields[h.path].type is FieldType.TIMESTAMP
+
     def _top_and_latest(self) -> None:
         words = self.r.words
+        if self._most_common():
+            return
         for i, w in enumerate(words):
             if self.used(i):
                 continue
@@ -138,6 +205,11 @@ class RankingClauses(LinkClauses):
                         self.aggs.append(Aggregate(fn="count", alias="count"))
         key_of_rank = self._rank_value()
         if self.group:
+            if not self.aggs and key_of_rank is not None:
+                # "which clinic earns the most in fees": the groups ranked by the sum
+                fi = self.ix.colls[self.main].fields.get(key_of_rank)
+                if fi is not None and fi.numeric:
+                    self.aggs.append(Aggregate(fn="sum", field=key_of_rank))
             if not self.aggs:
                 self.aggs.append(Aggregate(fn="count", alias="count"))
             self.aggs = self.aggs[:1]
@@ -182,6 +254,12 @@ class RankingClauses(LinkClauses):
                 for p, fi in info.fields.items():
                     if word in fi.head and fi.numeric:
                         return p
+        for w in self.r.words:
+            # "the 3 longest trips": the one field measured in a length (or a duration)
+            for dim in _SUPERLATIVE_DIMS.get(w, ()):
+                same = [p for p, fi in info.fields.items() if fi.dim == dim and fi.numeric]
+                if len(same) == 1:
+                    return same[0]
         return None
 
     def _ranking_subject(self) -> Mention | None:

@@ -1,0 +1,1 @@
+"""Built web console assets (see console/ at the repo root)."""

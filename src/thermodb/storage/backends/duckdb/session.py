@@ -1,0 +1,63 @@
+"""One in-memory DuckDB per database: set up once, a private cursor per query.
+
+When the operational store is a SQLite file and the ``sqlite_scanner`` extension is
+installed (``thermodb[duckdb-scan]``'s ``duckdb-extension-sqlite-scanner``, matched to the
+DuckDB version), DuckDB reads warm rows in place with ``sqlite_scan`` — a C scan, no row
+passes through Python. Otherwise warm rows arrive as Arrow tables built by the caller.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from thermodb.storage.backends.duckdb.backend import DuckDBBackend
+from thermodb.storage.backends.duckdb.extensions import load_extension, prepare_connection
+
+__all__ = ["DuckDBSession"]
+
+
+class DuckDBSession:
+    """The DuckDB of one database (created on first use, closed with the database)."""
+
+    def __init__(self, warm_file: str | None = None) -> None:
+        self.backend = DuckDBBackend()
+        self.warm_file = warm_file
+        """The SQLite file of the warm rows (None: PostgreSQL, or in memory)."""
+        self._base: Any = None
+        self._scans = False
+        self._lock = threading.Lock()
+
+    def _connect(self) -> Any:
+        import duckdb
+
+        with self._lock:
+            if self._base is None:
+                base = duckdb.connect()
+                prepare_connection(base)
+                self._scans = self.warm_file is not None and load_extension(base, "sqlite_scanner")
+                self._base = base
+            return self._base
+
+    @property
+    def scans_warm(self) -> bool:
+        """Whether warm rows are read in place (``sqlite_scan``) rather than shipped."""
+        self._connect()
+        return self._scans
+
+    def cursor(self) -> Any:
+        """A private connection to the shared database (its temp views stay its own)."""
+        return self._connect().cursor()
+
+    def warm_relation(self, table: str) -> str:
+        """The FROM item that scans a warm table in place."""
+        assert self.warm_file is not None
+        path = self.warm_file.replace("'", "''")
+        name = table.replace("'", "''")
+        return f"sqlite_scan('{path}', '{name}')"
+
+    def close(self) -> None:
+        with self._lock:
+            if self._base is not None:
+                self._base.close()
+                self._base = None
