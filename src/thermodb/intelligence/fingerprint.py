@@ -108,8 +108,9 @@ def ingest_fingerprint(collection: str) -> Fingerprint:
 
 
 def fingerprint_sql(text: str, dialect: str) -> Fingerprint:
-    """The fingerprint of SQL text; unparseable text is fingerprinted by its tokens."""
-    read = dialect  # sqlglot's name (the backend's capabilities.sqlglot_dialect)
+    """The fingerprint of SQL text in sqlglot's ``dialect`` (the backend's capabilities say
+    which); unparseable text is fingerprinted by its tokens."""
+    read = dialect
     try:
         tree = sqlglot.parse_one(text, read=read)
     except SqlglotError:
