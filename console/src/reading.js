@@ -31,7 +31,8 @@ export function statementsOf(explain) {
     }
     if (typeof node.sql === "string") {
       const where = [...path, node.store].filter((p) => p && p !== "stores");
-      out.push({ label: where.join(" · ") || "store", sql: node.sql, params: node.params, rows: node.rows, ms: node.ms });
+      const tiers = Array.isArray(node.tiers) ? `${node.tiers.join(" + ")} (one statement)` : "";
+      out.push({ label: where.join(" · ") || tiers || "the store", sql: node.sql, params: node.params, rows: node.rows, ms: node.ms });
     }
     for (const [k, v] of Object.entries(node)) if (k !== "sql" && typeof v === "object") walk(v, [...path, k]);
   };
@@ -104,9 +105,11 @@ export function readingBlock(answer, { onSpecResult } = {}) {
       );
       const ed = editor(sql, { lang: "sql", label: `SQL run on ${store.label}`, onRun: r.go });
       const stats = store.rows !== undefined ? ` · ${store.rows} rows${store.ms !== undefined ? ` in ${store.ms} ms` : ""}` : "";
+      const unbound = /\$\d+|(?<![\w'])\?(?![\w'])/.test(sql);
       parts.push(
         h("h3", null, `SQL on ${store.label}`, h("span", { class: "muted" }, stats)),
         ed.node,
+        unbound ? h("p", { class: "muted" }, "The engine binds the values of $1, $2…; write them in to run this yourself.") : null,
         h("div", { class: "row" }, r.button, h("span", { class: "muted" }, "Runs through /v1/sql as a read-only SELECT under your key")),
         r.out,
       );

@@ -125,7 +125,7 @@ class Database:
         evolution: str | None = None,
     ) -> Collection:
         """Overrule what inference chose: key field, time field, kind or evolution mode."""
-        from thermodb.catalog.alter import alter_collection
+        from thermodb.storage.alter import alter_collection
 
         altered = alter_collection(
             self.catalog,
@@ -285,7 +285,10 @@ class Database:
 
     def migrate(self, now: datetime | None = None, *, dry_run: bool = False) -> PassReport:
         """Run one migration pass as if at ``now``: demote, promote, delete, clean up."""
-        return self.thermal.migrate(now, dry_run=dry_run)
+        from thermodb.lifecycle.retention import enforce_retention
+
+        # delete_after for warm rows and the change stream, at the same now (lifecycle.md)
+        return enforce_retention(self, self.thermal.migrate(now, dry_run=dry_run))
 
     def describe(self, collection: str) -> dict[str, Any]:
         """What `describe` shows: fields, types, null fractions, examples, roles, history."""
@@ -357,6 +360,7 @@ class Database:
         """Run one read-only SELECT over the collections (anything else: UnsafeSQLError);
         ``grants`` (from the gateway) says which collections the caller may read."""
         from thermodb.query.sql import run_sql
+        from thermodb.tiers.sql import cold_sql
 
         self.catalog.refresh()
         return run_sql(
@@ -364,7 +368,7 @@ class Database:
             text,
             max_rows=max_rows,
             timeout=timeout,
-            tiers=self.thermal,
+            cold=cold_sql(self.thermal, self.planner),
             grants=grants,
         )
 

@@ -195,6 +195,7 @@ class _Call:
         self.progress = progress
         self.report = IngestReport()
         self.pending: dict[str, Collection] = {}
+        self.drafts: dict[str, Collection] = {}
         self._reject_out: IO[bytes] | None = None
         self._bytes = 0
         self._checker = RecordChecker(options.limits)
@@ -363,6 +364,16 @@ class _Call:
             self._reject_out.write(orjson.dumps(entry, default=str) + b"\n")
 
     # -- one collection's share of a batch ------------------------------------------------
+    def _draft(self, name: str) -> Collection | None:
+        """This call's own copy of a collection: readers keep the published one until the
+        transaction commits (the catalog publishes the saved copy then)."""
+        draft = self.drafts.get(name)
+        if draft is None:
+            found = self.catalog.find(name)
+            if found is not None:
+                draft = self.drafts[name] = found.model_copy(deep=True)
+        return draft
+
     def _write(
         self,
         conn: Connection,
@@ -370,7 +381,7 @@ class _Call:
         name: str,
         rows: list[tuple[Item, _Leaves]],
     ) -> None:
-        existing = self.catalog.find(name)
+        existing = self._draft(name)
         coll = existing or self.pending.get(name) or self._new_collection(name)
         self.pending.pop(name, None)
         is_new = existing is None

@@ -14,7 +14,17 @@ from typing import Any
 from thermodb.storage.backends.duckdb.backend import DuckDBBackend
 from thermodb.storage.backends.duckdb.extensions import load_extension, prepare_connection
 
-__all__ = ["DuckDBSession"]
+__all__ = ["SCAN_LIVE_SQLITE", "DuckDBSession"]
+
+SCAN_LIVE_SQLITE = False
+"""Off: in-place ``sqlite_scan`` of the SQLite file this process also has open (WAL mode,
+through Python's sqlite3) crashed the server with SIGBUS in ``_create_view`` under the web
+console's concurrent requests. DuckDB's scanner links its own copy of SQLite, and two
+copies in one process do not share POSIX locks or the -shm mapping's bookkeeping
+(sqlite.org/howtocorrupt.html, "multiple copies of SQLite linked into the same
+application"), so one copy can truncate the -shm file under the other's live mapping.
+Reproduced by ``pytest tests/server/test_server_console.py -k 'cached or explore'``; with
+this off, warm rows are shipped as Arrow tables, as from PostgreSQL."""
 
 
 class DuckDBSession:
@@ -35,7 +45,11 @@ class DuckDBSession:
             if self._base is None:
                 base = duckdb.connect()
                 prepare_connection(base)
-                self._scans = self.warm_file is not None and load_extension(base, "sqlite_scanner")
+                self._scans = (
+                    SCAN_LIVE_SQLITE
+                    and self.warm_file is not None
+                    and load_extension(base, "sqlite_scanner")
+                )
                 self._base = base
             return self._base
 
