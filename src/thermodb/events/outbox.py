@@ -57,7 +57,7 @@ class Outbox:
         """Off: the hooks write nothing (THERMODB_OUTBOX=0); reading still works."""
         self.inline_bytes = inline_bytes
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._shapes: dict[tuple[str, int, datetime, tuple[str, ...]], _Shape] = {}
+        self._shapes: dict[tuple[str, int, datetime, str | None, tuple[str, ...]], _Shape] = {}
         with store.begin() as conn:
             create_tables(conn)
 
@@ -264,7 +264,13 @@ class Outbox:
         return self.clock().isoformat(timespec="microseconds").replace("+00:00", "Z")
 
     def _shape(self, coll: Collection, columns: Sequence[str]) -> _Shape:
-        cache_key = (coll.name, coll.schema_version, coll.created_at, tuple(columns))
+        cache_key = (
+            coll.name,
+            coll.schema_version,
+            coll.created_at,
+            coll.key_field,
+            tuple(columns),
+        )
         shape = self._shapes.get(cache_key)
         if shape is None:
             if len(self._shapes) > 256:

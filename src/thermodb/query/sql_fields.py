@@ -86,10 +86,10 @@ def _resolve(
     if len(candidates) != 1:
         return None
     alias, coll = candidates[0]
-    path = ".".join(parts)
-    field = coll.fields.get(path)
+    field = coll.resolve_segments(parts)
     if field is None:
         return None
+    path = field.path
     table = alias if (qualifier or len(scope) > 1) else None
     if field.column is not None:
         if field.column == path and qualifier is not None:
@@ -101,7 +101,7 @@ def _resolve(
     if top is None or top.column is None or top.type is not FieldType.JSON:
         return None
     source = exp.column(top.column, table=table, quoted=True)
-    return _json_leaf(source, parts[1:], field.type, dialect), path
+    return _json_leaf(source, list(field.segments[1:]), field.type, dialect), path
 
 
 def _json_leaf(source: exp.Expr, path: list[str], ftype: FieldType, dialect: str) -> exp.Expr:
