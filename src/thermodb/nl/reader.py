@@ -345,6 +345,12 @@ class _Reader:
                 # "average battery of scooters": the field battery_pct of scooters, not the
                 # value battery of another collection the question never names
                 value_hits = []
+            named = self._mentioned_colls(mentions, m)
+            value_hits = [
+                h
+                for h in value_hits
+                if h.score > SYNONYM_VALUE_SCORE or h.collection == main or h.collection in named
+            ]  # "users who sent messages": not logs whose http.method is POST (post ~ sent)
             coll_hits = [h for h in hits if h.kind == "coll"]
             field_hits = [h for h in hits if h.kind == "field"]
             chosen = None

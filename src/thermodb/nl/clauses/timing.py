@@ -21,7 +21,17 @@ class TimeClauses(LinkClauses):
         tm = self.r.time
         info = self.ix.colls[self.main]
         field = self._verb_time_field(self.main)
-        if self.activity and tm is not None and field is None:
+        act_field = self.ix.activity_field(self.main)
+        created = field in (None, act_field) and tm is not None and self._names_creation()
+        if created:
+            field = None
+        if created and (self.activity or (act_field is not None and self.r.has("active"))):
+            # "active users who signed up last week": the period is of the sign-up (the
+            # record's own time); "active" is that the activity time is set
+            act = self.ix.activity_field(self.main)
+            if act is not None:
+                self.add_filter(self.main, Condition(field=act, op="not_null"))
+        if self.activity and tm is not None and field is None and not created:
             field = self.ix.activity_field(self.main)
         target = self.main
         if field is None and self.links and info.coll.kind == "entity" and tm is not None:
@@ -51,6 +61,22 @@ class TimeClauses(LinkClauses):
                 conds.append(Condition(field=field, op="<", value=tm.end.isoformat()))
             for cnd in conds:
                 self.add_filter(target, cnd)
+
+    def _names_creation(self) -> bool:
+        """ "signed up", "joined", "registered": the creation of an entity record, whose
+        time is the collection's own time field."""
+        info = self.ix.colls[self.main]
+        if info.coll.kind != "entity" or info.time is None:
+            return False
+        signup = self.ix.lexicon.synonyms("signup")
+        words = self.r.words
+        for i, w in enumerate(words):
+            for form, span in ((f"{w}_{self.w(i + 1)}", 2), (w, 1)):
+                if form in signup:
+                    for k in range(i, i + span):
+                        self.use(k, "time-verb")
+                    return True
+        return False
 
     def _verb_time_field(self, coll: str) -> str | None:
         default = self.ix.colls[coll].time
