@@ -16,8 +16,9 @@ the same for both apps; figures are requests/s over the whole case and p50/p99 o
 request's latency. The machine is shared, so compare the ratio from one run.
 
 Also reported: the server process's CPU time per request (user + system, all threads, from
-/proc), whose bare/thermodb ratio is the throughput ratio the same two apps would reach on
-an idle machine: it barely moves with other load, unlike requests/s and p99.
+/proc): the server's own work per request, which barely moves with other load on the
+machine, unlike requests/s and p99 (those also depend on the load generator and the
+neighbours).
 """
 
 from __future__ import annotations
