@@ -45,7 +45,7 @@ def test_an_index_that_pays_is_built_validated_kept_then_dropped_when_unused(
     tuned: Database, clock: Clock
 ) -> None:
     tuned.ingest([{"id": i, "name": f"u{i}"} for i in range(50)], collection="users", key="id")
-    tuned.ingest(events(80_000), collection="events")
+    tuned.ingest(events(120_000), collection="events")  # the scan must dwarf the call's floor
     replay(tuned, by_user, 40)
     first = tuned.insights.advise()
     (created,) = only(first, "create")
@@ -58,6 +58,7 @@ def test_an_index_that_pays_is_built_validated_kept_then_dropped_when_unused(
     clock.advance(1)
     replay(tuned, by_user, 40)
     second = tuned.insights.advise()
+    assert only(second, "keep"), second["decisions"]
     (kept,) = only(second, "keep")
     (served,) = kept["evidence"]["served"].values()
     assert served["p50_after_ms"] < served["p50_before_ms"] * 0.8
