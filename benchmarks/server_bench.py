@@ -14,6 +14,10 @@ again; the result cache is the planner's, when it has one, otherwise a hot SQLit
 cache). The load tool is an httpx client with keep-alive in ``--concurrency`` threads,
 the same for both apps; figures are requests/s over the whole case and p50/p99 of each
 request's latency. The machine is shared, so compare the ratio from one run.
+
+Also reported: the server process's CPU time per request (user + system, all threads, from
+/proc), whose bare/thermodb ratio is the throughput ratio the same two apps would reach on
+an idle machine: it barely moves with other load, unlike requests/s and p99.
 """
 
 from __future__ import annotations
@@ -88,7 +92,17 @@ def _wait(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def _load(base: str, case: str, headers: dict[str, str], n: int, threads: int) -> dict[str, float]:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its threads so far (Linux /proc)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load(
+    base: str, case: str, headers: dict[str, str], n: int, threads: int, pid: int
+) -> dict[str, float]:
     latencies: list[float] = []
     lock = threading.Lock()
     per_thread = n // threads
@@ -112,15 +126,18 @@ def _load(base: str, case: str, headers: dict[str, str], n: int, threads: int) -
             latencies.extend(own)
 
     pool = [threading.Thread(target=worker, args=(s,)) for s in range(threads)]
+    cpu = _cpu_seconds(pid)
     start = time.perf_counter()
     for t in pool:
         t.start()
     for t in pool:
         t.join()
     wall = time.perf_counter() - start
+    cpu = _cpu_seconds(pid) - cpu
     latencies.sort()
     return {
         "rps": len(latencies) / wall,
+        "cpu_ms": cpu * 1000 / max(1, len(latencies)),
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }
@@ -163,24 +180,29 @@ def main(argv: list[str] | None = None) -> int:
 
     runs: dict[str, list[dict[str, float]]] = {}
     try:
+        pids = {bbase: bare.pid or 0, tbase: thermo.pid or 0}
         for case in ("get", "query"):
             for base in (bbase, tbase):
-                _load(base, case, headers, 200, args.concurrency)  # warm-up
+                _load(base, case, headers, 200, args.concurrency, pids[base])  # warm-up
         for _round in range(args.rounds):
             for case in ("get", "query"):
                 for name, base in (("bare", bbase), ("thermodb", tbase)):
-                    r = _load(base, case, headers, args.requests, args.concurrency)
+                    r = _load(base, case, headers, args.requests, args.concurrency, pids[base])
                     runs.setdefault(f"{case}/{name}", []).append(r)
-                    r1 = _load(base, case, headers, max(200, args.requests // 4), 1)
+                    r1 = _load(base, case, headers, max(200, args.requests // 4), 1, pids[base])
                     runs.setdefault(f"{case}/{name}/serial", []).append(r1)
     finally:
         thermo.terminate()
         bare.terminate()
     print(f"median of {args.rounds} rounds; concurrency {args.concurrency} (serial: 1)")
-    print(f"{'case':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    print(f"{'case':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'cpu ms/req':>12}")
     for name, rs in runs.items():
-        m = {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms")}
-        print(f"{name:<24}{m['rps']:>10.0f}{m['p50_ms']:>10.2f}{m['p99_ms']:>10.2f}")
+        keys = ("rps", "p50_ms", "p99_ms", "cpu_ms")
+        m = {k: statistics.median(r[k] for r in rs) for k in keys}
+        print(
+            f"{name:<24}{m['rps']:>10.0f}{m['p50_ms']:>10.2f}{m['p99_ms']:>10.2f}"
+            f"{m['cpu_ms']:>12.3f}"
+        )
     for case in ("get", "query"):
         for suffix in ("", "/serial"):
             ratios = [
@@ -192,6 +214,16 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{case}{suffix}: thermodb/bare throughput = {statistics.median(ratios):.2f}x "
                 f"(rounds: {', '.join(f'{x:.2f}' for x in ratios)})"
+            )
+        cpu = [
+            b["cpu_ms"] / t["cpu_ms"]
+            for t, b in zip(runs[f"{case}/thermodb"], runs[f"{case}/bare"], strict=True)
+            if t["cpu_ms"] > 0
+        ]
+        if cpu:
+            print(
+                f"{case}: bare/thermodb server CPU per request = {statistics.median(cpu):.2f}x "
+                f"(rounds: {', '.join(f'{x:.2f}' for x in cpu)})"
             )
     return 0
 

@@ -135,3 +135,75 @@ def test_every_backend_declares_the_same_capabilities() -> None:
         assert {f.name for f in fields(caps)} == names
         for method in ("quote", "json_leaf", "as_text", "percentile", "bucket", "widen_sql"):
             assert callable(getattr(backend, method)), (backend, method)
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """The thermodb modules a file imports when it runs (``if TYPE_CHECKING:`` left out:
+    an annotation is no dependency)."""
+    tree = ast.parse(path.read_text())
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            skipped.update(id(n) for child in node.body for n in ast.walk(child))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m.startswith("thermodb.")}
+
+
+def _package(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def package_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        here = _package(module_name(path))
+        if here == "thermodb":
+            continue  # the package root re-exports the public surface
+        for imported in _runtime_imports(path):
+            there = _package(imported)
+            if there not in (here, "thermodb"):
+                graph.setdefault(here, set()).add(there)
+    return graph
+
+
+def test_no_two_packages_import_each_other() -> None:
+    """No import cycle between packages (thermodb.catalog, .storage, .query, ...)."""
+    graph = package_graph()
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycles.append([*trail[trail.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    assert not cycles, f"import cycles between packages: {cycles}"
+
+
+def test_the_core_chain_imports_downward() -> None:
+    """catalog ← storage ← query ← tiers ← database: each imports only those before it."""
+    chain = [
+        "thermodb.catalog",
+        "thermodb.storage",
+        "thermodb.query",
+        "thermodb.tiers",
+        "thermodb.database",
+    ]
+    graph = package_graph()
+    for i, package in enumerate(chain):
+        upward = graph.get(package, set()) & set(chain[i + 1 :])
+        assert not upward, f"{package} imports {upward}, above it in the chain"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import thermodb
 from thermodb.database import Database
 
 
@@ -45,3 +48,37 @@ def test_get_sees_another_instances_fields_and_a_recreated_collection(db: Databa
         assert db.query({"collection": "u", "select": ["zz"]}).rows == [[1]]
     finally:
         other.close()
+
+
+def test_a_query_during_an_ingest_that_adds_fields_never_fails(tmp_path: Path) -> None:
+    """A schema change is published only once its transaction commits: a reader in another
+    thread never plans with a column its own snapshot does not have ("no such column")."""
+    import threading
+
+    with thermodb.open(tmp_path / "data") as db:
+        db.ingest([{"id": 0, "a": 1}], collection="wide")
+        stop = threading.Event()
+        errors: list[BaseException] = []
+        answered = [0]
+
+        def reader() -> None:
+            while not stop.is_set():
+                try:
+                    db.query({"collection": "wide", "limit": 5})
+                    db.sql("SELECT * FROM wide LIMIT 5")
+                    answered[0] += 1
+                except BaseException as exc:
+                    errors.append(exc)
+                    return
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        try:
+            for i in range(1, 40):
+                db.ingest([{"id": i, f"f{i}": i, "a": i}], collection="wide")
+        finally:
+            stop.set()
+            thread.join(timeout=60)
+        assert errors == [], errors[0]
+        assert answered[0] > 0
+        assert len(db.collection("wide").fields) == 41

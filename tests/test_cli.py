@@ -48,7 +48,7 @@ def test_stdin_and_glob(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "content", "code", "message"),
     [
-        (["ingest", "{src}", "-c", "x"], '{"id": 1}\n{"id": \n', 3, "record 2"),
+        (["ingest", "{src}", "-c", "x"], '{"id": 1}\n{"id": \n', 3, "line 2"),
         (["ingest", "{src}", "-c", "Bad Name"], '{"id": 1}\n', 2, "not a valid collection"),
         (["ingest", "{tmp}/missing.ndjson", "-c", "x"], "", 3, "no such file"),
         (["describe", "nope"], '{"id": 1}\n', 4, "no collection named"),

@@ -290,3 +290,9 @@ def test_the_migrator_runs_alone() -> None:
     assert "thermodb migrate" in " ".join(job["args"])
     server = manifests()["Deployment"]["spec"]["template"]["spec"]["containers"][0]
     assert "THERMODB_MIGRATE_EVERY" not in {e["name"] for e in server["env"]}
+
+
+def test_kustomization_applies_every_manifest_but_the_secret_template() -> None:
+    listed = yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"]
+    files = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(listed) == files - {"secret.yaml"}

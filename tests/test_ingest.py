@@ -259,7 +259,7 @@ def test_integers_beyond_64_bits_in_files_are_refused_not_rounded(
     src = tmp_path / "big.ndjson"
     src.write_text('{"id": 1, "n": 5}\n{"id": 2, "n": 99999999999999999999999}\n'
                    '{"id": 3, "n": 7, "phone": "12345678901234567890"}\n')  # fmt: skip
-    with pytest.raises(InputError, match=r"record 2 .*beyond 64 bits"):
+    with pytest.raises(InputError, match=r"line 2 .*beyond 64 bits"):
         db.ingest(str(src), collection="big")
     report = db.ingest(str(src), collection="big", on_error="skip")
     assert (report.written, report.rejected) == (2, 1)

@@ -214,3 +214,17 @@ def test_cli_table_shows_reading_and_a_bad_follow_up_is_refused(tmp_path: Path) 
     )
     assert bad.returncode == 6
     assert "premium" in bad.stderr
+
+
+def test_a_close_runner_up_is_named(sqlite_db: Database) -> None:
+    sqlite_db.ingest(
+        [
+            {"id": 1, "home_city": "Paris", "work_city": "Lyon"},
+            {"id": 2, "home_city": "Lyon", "work_city": "Paris"},
+            {"id": 3, "home_city": "Paris", "work_city": "Paris"},
+        ],
+        collection="people",
+    )
+    got = sqlite_db.ask("how many people in Paris", now=NOW)
+    assert "also possible" in got.reading
+    assert got.confidence < 0.9

@@ -98,6 +98,8 @@ def main() -> int:
                         f"MISS {q['id']} [{table}] {q['question']!r} gold={q['answer']} got={shown}"
                     )
             db.close()
+    if out:
+        out.close()
     n = right + wrong + refused
     took.sort()
     med = 1000 * took[len(took) // 2] if took else 0.0

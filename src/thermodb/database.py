@@ -29,6 +29,7 @@ from thermodb.storage.deferred import DeferredWrites
 from thermodb.storage.operational import OperationalStore, open_store
 
 if TYPE_CHECKING:
+    from thermodb.ingest.retype import TypeChange
     from thermodb.nl.engine import Answer, NLEngine
     from thermodb.nl.scope import PromptScope
     from thermodb.query.sql_check import SQLGrants
@@ -124,7 +125,7 @@ class Database:
         evolution: str | None = None,
     ) -> Collection:
         """Overrule what inference chose: key field, time field, kind or evolution mode."""
-        from thermodb.catalog.alter import alter_collection
+        from thermodb.storage.alter import alter_collection
 
         altered = alter_collection(
             self.catalog,
@@ -143,6 +144,79 @@ class Database:
             bump_version(conn, collection)
             self.events.on_schema(conn, altered, "altered")
         return altered
+
+    def change_type(
+        self, collection: str, field: str, type: str, *, dry_run: bool = False
+    ) -> TypeChange:
+        """Give a top-level field another type, converting every stored value; refused
+        (saying which values) when one does not convert. ``dry_run`` only checks."""
+        from thermodb.ingest.retype import change_type
+
+        self.catalog.refresh()
+        report = change_type(
+            self.catalog,
+            self.store,
+            collection,
+            field,
+            type,
+            dry_run=dry_run,
+            has_cold_rows=self.thermal.cold_rows(collection) > 0,
+        )
+        if not dry_run:
+            self._retire_cached(collection)
+        return report
+
+    def rename_field(self, collection: str, old: str, new: str) -> Collection:
+        """Give a top-level field a new name (its data stay where they are)."""
+        from thermodb.ingest.retype import rename_field
+
+        self.catalog.refresh()
+        renamed = rename_field(self.catalog, self.store, collection, old, new)
+        self._retire_cached(collection)
+        return renamed
+
+    def rename(self, old: str, new: str) -> Collection:
+        """Give a collection a new name: its table, schema, key index and tier state."""
+        from thermodb.catalog.naming import valid_collection_name
+        from thermodb.errors import SchemaError
+        from thermodb.tiers.segments import bump_version, windows_table
+
+        self.catalog.refresh()
+        coll = self.catalog.get(old).model_copy(deep=True)
+        valid_collection_name(new)
+        if self.catalog.find(new) is not None:
+            raise SchemaError(f"a collection named {new!r} already exists")
+        if self.thermal.cold_rows(old) > 0 or self.thermal.segments.segments(old):
+            raise SchemaError(
+                f"{old!r} has cold segments, whose files are filed under its name",
+                hint="promote them first, or rename it before it cools",
+            )
+        q = self.store.quote
+        with self.store.begin() as conn:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {q(self.store.key_index_name(old))}")
+            conn.exec_driver_sql(f"ALTER TABLE {q(old)} RENAME TO {q(new)}")
+            self.catalog.remove(conn, old)
+            coll.name = new
+            self.catalog.save(conn, coll)
+            self.store.forget(old)
+            self.store.forget(new)
+            self.store.ensure_key_index(conn, coll)
+            conn.execute(
+                windows_table.update()
+                .where(windows_table.c.collection == old)
+                .values(collection=new)
+            )
+            bump_version(conn, old)
+            bump_version(conn, new)
+        self.catalog.reload()
+        return coll
+
+    def _retire_cached(self, collection: str) -> None:
+        """Cached answers over a changed schema are stale: bump the data version."""
+        from thermodb.tiers.segments import bump_version
+
+        with self.store.begin() as conn:
+            bump_version(conn, collection)
 
     def drop(self, collection: str) -> None:
         """Remove a collection, its records and its schema."""
@@ -211,7 +285,10 @@ class Database:
 
     def migrate(self, now: datetime | None = None, *, dry_run: bool = False) -> PassReport:
         """Run one migration pass as if at ``now``: demote, promote, delete, clean up."""
-        return self.thermal.migrate(now, dry_run=dry_run)
+        from thermodb.lifecycle.retention import enforce_retention
+
+        # delete_after for warm rows and the change stream, at the same now (lifecycle.md)
+        return enforce_retention(self, self.thermal.migrate(now, dry_run=dry_run))
 
     def describe(self, collection: str) -> dict[str, Any]:
         """What `describe` shows: fields, types, null fractions, examples, roles, history."""
@@ -283,6 +360,7 @@ class Database:
         """Run one read-only SELECT over the collections (anything else: UnsafeSQLError);
         ``grants`` (from the gateway) says which collections the caller may read."""
         from thermodb.query.sql import run_sql
+        from thermodb.tiers.sql import cold_sql
 
         self.catalog.refresh()
         return run_sql(
@@ -290,7 +368,7 @@ class Database:
             text,
             max_rows=max_rows,
             timeout=timeout,
-            tiers=self.thermal,
+            cold=cold_sql(self.thermal, self.planner),
             grants=grants,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,7 +106,8 @@ def test_tier_moves_are_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         report = db.migrate(datetime.now(UTC) + timedelta(days=2))
         assert report.rows_moved == 48
         moves = db.events.read(before)
-        assert [e.op for e in moves] == ["move", "move"]
+        segments = db.thermal.segments.segments("logs")
+        assert [e.op for e in moves] == ["move"] * len(segments) and segments
         assert {e.payload["from"] for e in moves} == {"warm"}
         assert sum(e.payload["rows"] for e in moves) == 48
         assert all(e.payload["move"] == "demote" and e.payload["segment"] for e in moves)
@@ -195,23 +197,29 @@ TRICKY = [
 def test_the_engine_built_payloads_equal_the_python_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Keyless batches on SQLite are turned into events by SQL; the result must not differ."""
+    """Batches on SQLite are turned into events by SQL; the result must not differ."""
     from thermodb.events import outbox
 
-    def payloads(target: Path) -> list[object]:
+    def payloads(target: Path) -> list[tuple[Any, ...]]:
         db = thermodb.open(target)
         try:
             db.ingest(TRICKY, collection="odd")
+            keyed = [{"id": f"k'{i}\"", **r} for i, r in enumerate(TRICKY)]
+            db.ingest(keyed, collection="odd_keyed", key="id")
             return [
-                (e.op, e.schema_version, e.payload) for e in db.events.read() if e.op != "schema"
+                (e.op, e.key, e.schema_version, e.payload)
+                for e in db.events.read()
+                if e.op != "schema"
             ]
         finally:
             db.close()
 
     fast = payloads(tmp_path / "fast")
-    monkeypatch.setattr(outbox, "_APPENDED", {})
+    monkeypatch.setattr(outbox, "ENGINE_BUILT", False)
     slow = payloads(tmp_path / "slow")
     assert fast == slow
-    assert fast[1][2]["f"] == 1 / 3 and fast[3][2]["f"] == 5e-324
-    assert fast[1][2]["t"] == TRICKY[1]["t"] and fast[0][2]["j"] == {"a": [1, None, "x"]}
-    assert fast[4][2] == {"f": 3.0, 'odd key "x"': 1}
+    assert [op for op, *_ in fast] == ["insert"] * 6 + ["upsert"] * 6
+    assert fast[1][3]["f"] == 1 / 3 and fast[3][3]["f"] == 5e-324
+    assert fast[1][3]["t"] == TRICKY[1]["t"] and fast[0][3]["j"] == {"a": [1, None, "x"]}
+    assert fast[4][3] == {"f": 3.0, 'odd key "x"': 1}
+    assert fast[6][1] == "k'0\"" and fast[6][3]["id"] == "k'0\""

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import random
 import statistics
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from insightdata import Clock, by_user, events, open_db, replay
 from sqlalchemy import event
 
+from thermodb.config import load_settings
 from thermodb.database import Database
-from thermodb.errors import NotFoundError
+from thermodb.errors import ConfigError, NotFoundError
 from thermodb.intelligence.fingerprint import fingerprint_spec, fingerprint_sql, spec_fields
 from thermodb.intelligence.sketch import Histogram
 from thermodb.query.spec import QuerySpec
@@ -174,3 +176,15 @@ def test_the_log_can_be_switched_off(backend_url: str) -> None:
         assert db.insights.queries()["calls"] == 0
     finally:
         db.close()
+
+
+def test_settings_from_the_environment_and_bad_values(tmp_path: Path) -> None:
+    env = {"THERMODB_INSIGHTS_ADVISOR": "off", "THERMODB_INSIGHTS__SLOW_MS": "12.5"}
+    db = Database(tmp_path / "data", load_settings(tmp_path / "data", environ=env))
+    try:
+        assert db.insights.settings.advisor == "off" and db.insights.settings.slow_ms == 12.5
+    finally:
+        db.close()
+    bad = load_settings(tmp_path / "data", environ={"THERMODB_INSIGHTS_ADVISOR": "maybe"})
+    with pytest.raises(ConfigError, match=r"insights\.advisor"):
+        Database(tmp_path / "data", bad)

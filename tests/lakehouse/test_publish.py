@@ -19,7 +19,7 @@ from readers import (
 
 from thermodb.cli.app import main
 from thermodb.database import Database
-from thermodb.errors import NotFoundError
+from thermodb.errors import NotFoundError, StorageError
 from thermodb.lakehouse import publish, publish_all
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
@@ -42,6 +42,12 @@ def events(n: int, *, start: int = 0, value: Any = None) -> list[dict[str, Any]]
     ]
 
 
+def ingest(db: Database, records: list[dict[str, Any]]) -> None:
+    """Ingest into logs with one segment per daily window (24 events: not merged)."""
+    db.ingest(records, collection="logs")
+    db.thermal.set_policy("logs", segment_rows=24)
+
+
 def same_answers(db: Database, collection: str) -> list[Any]:
     """thermodb's answers, asserted equal to pyiceberg's, DuckDB's and Daft's."""
     expected = thermodb_answers(db, collection)
@@ -61,7 +67,7 @@ def all_cold(db: Database, *collections: str) -> None:
 
 def test_publish_references_segments_in_place_and_engines_agree(lake_db: Database) -> None:
     db = lake_db
-    db.ingest(events(120), collection="logs")
+    ingest(db, events(120))
     all_cold(db)
     report = publish(db, "logs")
     segments = db.thermal.segments.segments("logs")
@@ -81,11 +87,11 @@ def test_publish_references_segments_in_place_and_engines_agree(lake_db: Databas
 
 def test_publish_follows_promotions_writes_and_deletes(lake_db: Database) -> None:
     db = lake_db
-    db.ingest(events(96), collection="logs")
+    ingest(db, events(96))
     all_cold(db)
     first = publish(db, "logs")
     # a write to a cold key and a delete hide rows of segments: those get conformed copies
-    db.ingest([{**events(1, start=7)[0], "ms": 1000}], collection="logs")
+    ingest(db, [{**events(1, start=7)[0], "ms": 1000}])
     assert db.delete("logs", 30) is True
     all_cold(db)
     second = publish(db, "logs")
@@ -108,18 +114,18 @@ def test_a_widened_column_gets_a_new_generation_with_converted_copies(
     lake_db: Database,
 ) -> None:
     db = lake_db
-    db.ingest(events(48), collection="logs")
+    ingest(db, events(48))
     all_cold(db)
     before = publish(db, "logs")
     table = load_table(db, "logs")
     assert str(table.schema().find_field("ms").field_type) == "long"
-    db.ingest(events(24, start=48, value=2.5), collection="logs")  # int → float
+    ingest(db, events(24, start=48, value=2.5))  # int → float
     all_cold(db)
     floats = publish(db, "logs")
     assert floats.generation and floats.metadata_location != before.metadata_location
     assert str(load_table(db, "logs").schema().find_field("ms").field_type) == "double"
     assert same_answers(db, "logs")[0] == 72
-    db.ingest(events(24, start=72, value="slow"), collection="logs")  # → text
+    ingest(db, events(24, start=72, value="slow"))  # → text
     all_cold(db)
     after = publish(db, "logs")
     assert after.generation
@@ -136,12 +142,12 @@ def test_a_widened_column_gets_a_new_generation_with_converted_copies(
 
 def test_a_failed_publish_leaves_the_previous_snapshot(sqlite_lake_db: Database) -> None:
     db = sqlite_lake_db
-    db.ingest(events(48), collection="logs")
+    ingest(db, events(48))
     all_cold(db)
     published = publish(db, "logs")
     files = data_files(db, "logs")
     db.delete("logs", 3)
-    db.ingest(events(24, start=48, value=0.5), collection="logs")
+    ingest(db, events(24, start=48, value=0.5))
     all_cold(db)
 
     def crash_at(step: str) -> Any:
@@ -174,7 +180,7 @@ def test_a_failed_publish_leaves_the_previous_snapshot(sqlite_lake_db: Database)
 
 def test_publish_all_and_unknown_collections(sqlite_lake_db: Database) -> None:
     db = sqlite_lake_db
-    db.ingest(events(24), collection="logs")
+    ingest(db, events(24))
     db.ingest([{"sku": "a", "price": 3}], collection="products")
     assert publish_all(db) == []  # nothing is cold yet
     all_cold(db, "logs")  # products has no time field: it stays warm
@@ -190,7 +196,7 @@ def test_cli_publishes(
     sqlite_lake_db: Database, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     db = sqlite_lake_db
-    db.ingest(events(48), collection="logs")
+    ingest(db, events(48))
     all_cold(db)
     data = tmp_path / "data"
     db.close()
@@ -271,7 +277,7 @@ def test_publish_on_s3_reads_back_through_the_s3_file_io(tmp_path: Path) -> None
             },
         )
         with Database(tmp_path / "data", settings) as db:
-            db.ingest(events(48), collection="logs")
+            ingest(db, events(48))
             all_cold(db)
             db.delete("logs", 5)
             report = publish(db, "logs")
@@ -283,5 +289,17 @@ def test_publish_on_s3_reads_back_through_the_s3_file_io(tmp_path: Path) -> None
             assert table.num_rows == 47 == db.count("logs")
             assert sorted(table.column("id").to_pylist()) == [i for i in range(48) if i != 5]
             assert not publish(db, "logs").changed
+            # the S3 endpoint unreachable: a clear error, the published snapshot unchanged
+            db.delete("logs", 30)
+            server.stop()
+            with pytest.raises(StorageError, match="cannot publish 'logs'"):
+                publish(db, "logs")
+            server = moto_server.ThreadedMotoServer(
+                ip_address="127.0.0.1", port=port, verbose=False
+            )
+            server.start()
+            assert load_table(db, "logs").metadata_location == report.metadata_location
+            assert publish(db, "logs").changed
+            assert load_table(db, "logs").scan().to_arrow().num_rows == 46
     finally:
         server.stop()

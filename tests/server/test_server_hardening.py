@@ -148,3 +148,27 @@ def test_heavy_work_is_bounded_and_reads_keep_going(sqlite_db: Database) -> None
     worker.join(10)
     assert outcome and "longer than" in str(outcome[0])
     assert gateway.sql(admin, "SELECT count(*) FROM items").rows == [[1]]
+
+
+def test_mcp_sql_tool_resolves_names_like_http(sqlite_db: Database) -> None:
+    """Finding 1 through MCP: ``USERS`` is the masked, filtered ``users`` collection."""
+    from gateway_env import seed
+
+    seed(sqlite_db)
+    gateway = Gateway(sqlite_db, security_config(audit_reads=False))
+    reader = Principal(subject="r", role="reader", claims={"tenant": "acme"}, key_id="r1")
+    server = build_mcp_server(gateway, lambda _ctx: (reader, None), read_only=True)
+
+    async def scenario() -> list[tuple[bool, str]]:
+        out = []
+        async with Client(server) as client:
+            for sql in ("SELECT email, tenant FROM USERS", 'SELECT * FROM "Users"',
+                        "WITH x AS (SELECT * FROM Users) SELECT * FROM x",
+                        "SELECT count(*) FROM MESSAGES"):  # fmt: skip
+                got = await client.call_tool("sql", {"sql": sql})
+                out.append((bool(got.is_error), got.content[0].text))  # type: ignore[union-attr]
+        return out
+
+    results = anyio.run(scenario)
+    assert [error for error, _ in results] == [True, True, True, False]
+    assert all("globex" not in text and "cyd@other.org" not in text for _, text in results)

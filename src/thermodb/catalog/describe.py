@@ -30,6 +30,7 @@ def describe(coll: Collection, rows: int | None = None) -> dict[str, Any]:
         "name": coll.name,
         "kind": coll.kind,
         "key_field": coll.key_field,
+        "key_reason": coll.key_reason or ("set by hand" if "key_field" in coll.overrides else ""),
         "time_field": coll.time_field,
         "evolution": coll.evolution,
         "schema_version": coll.schema_version,

@@ -203,6 +203,8 @@ class Collection(BaseModel):
     signature: dict[str, int] = PydField(default_factory=dict)
     """Counts of normalised field-name tokens seen: what the router matches records against."""
     created_at: datetime = PydField(default_factory=utcnow)
+    key_reason: str = ""
+    """Why inference chose the key field (``describe`` shows it); empty when set by hand."""
     overrides: dict[str, Any] = PydField(default_factory=dict)
     """Settings a user fixed by hand (kind, key_field, time_field); inference leaves them."""
 

@@ -16,6 +16,7 @@ import inflection
 
 __all__ = [
     "column_name",
+    "file_collection_name",
     "is_valid_collection_name",
     "join_path",
     "name_tag",
@@ -180,6 +181,36 @@ def split_path(path: str) -> tuple[str, ...] | None:
         if i >= n:
             segments.append("")
             return tuple(segments)
+
+
+_GENERIC_FILE_NAMES = frozenset(
+    {"data", "dump", "export", "exports", "file", "files", "input", "output", "records",
+     "record", "sample", "samples", "test", "tests", "tmp", "temp", "out", "in", "stdin",
+     "part", "batch", "backup", "all", "new", "old", "mixed", "misc", "various", "json",
+     "ndjson", "jsonl", "csv"}
+)  # fmt: skip
+_FORMAT_SUFFIXES = (".gz", ".ndjson", ".jsonl", ".json", ".csv", ".tsv", ".txt")
+
+
+def file_collection_name(path: str) -> str | None:
+    """A collection name from a file's name (``users.csv.gz`` → ``users``), or None when
+    the name says nothing about the records (``data.json``, ``part-0001.ndjson``)."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    changed = True
+    while changed:
+        changed = False
+        for suffix in _FORMAT_SUFFIXES:
+            if name.endswith(suffix) and len(name) > len(suffix):
+                name, changed = name[: -len(suffix)], True
+    words = split_words(name)
+    if not words or any(w.isdigit() for w in words) or len(words) > 4:
+        return None
+    candidate = "_".join(words)
+    if candidate in _GENERIC_FILE_NAMES or len(candidate) < 3:
+        return None
+    if not is_valid_collection_name(candidate):
+        return None
+    return candidate
 
 
 def is_valid_collection_name(name: str) -> bool:

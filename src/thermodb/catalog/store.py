@@ -2,13 +2,17 @@
 
 Catalog rows live in the operational store and change in the same transaction as the
 records they describe, so a schema never runs ahead of (or behind) its table. Readers get
-an in-memory copy; writers save inside their transaction and reload if it rolls back.
+the in-memory collections; a writer works on its own copy and saves it inside its
+transaction, and the copy is published to readers only once that transaction commits.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -17,9 +21,20 @@ from thermodb.catalog.migrations import CATALOG_FORMAT, upgrade
 from thermodb.catalog.model import Collection
 from thermodb.catalog.naming import valid_collection_name
 from thermodb.errors import NotFoundError
-from thermodb.storage.operational import OperationalStore
 
-__all__ = ["CATALOG_FORMAT", "Catalog"]
+__all__ = ["AFTER_COMMIT", "CATALOG_FORMAT", "Catalog", "Transactions", "after_commit"]
+
+
+class Transactions(Protocol):
+    """What the catalog needs of the operational store: transactions (the store is the
+    layer above; the catalog only asks it for connections)."""
+
+    def begin(self, *, write: bool = True, wait: bool = True) -> AbstractContextManager[Connection]:
+        """A write (or read) transaction, committed on success."""
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A read transaction (one snapshot)."""
+
 
 _meta = sa.MetaData()
 collections_table = sa.Table(
@@ -41,9 +56,10 @@ catalog_metadata = _meta
 class Catalog:
     """The set of collections of one database, cached in memory."""
 
-    def __init__(self, store: OperationalStore) -> None:
+    def __init__(self, store: Transactions) -> None:
         self.store = store
         self._lock = threading.RLock()
+        self._local = threading.local()
         self._collections: dict[str, Collection] = {}
         self._generation = -1
         import thermodb.catalog.tables  # noqa: F401  (its tables join the metadata)
@@ -70,6 +86,7 @@ class Catalog:
             with self.store.read() as own:
                 self.reload(own)
             return
+        self._local.unpublished = {}  # after a rollback: nothing of it stays visible
         generation = _read_generation(conn)
         rows = conn.execute(sa.select(collections_table.c.doc)).scalars().all()
         loaded = {c.name: c for c in (Collection.model_validate_json(doc) for doc in rows)}
@@ -95,15 +112,30 @@ class Catalog:
         return generation == self._generation
 
     # -- reading ------------------------------------------------------------------------
+    def _view(self) -> dict[str, Collection]:
+        """The published collections, overlaid (in a writing thread) by what its open
+        transaction saved or removed: a writer sees its own changes, nobody else does."""
+        mine: dict[str, Collection | None] | None = getattr(self._local, "unpublished", None)
+        if not mine:
+            return self._collections
+        view = dict(self._collections)
+        for name, coll in mine.items():
+            if coll is None:
+                view.pop(name, None)
+            else:
+                view[name] = coll
+        return view
+
     def names(self) -> list[str]:
-        return sorted(self._collections)
+        return sorted(self._view())
 
     def all(self) -> list[Collection]:
-        return [self._collections[n] for n in self.names()]
+        view = self._view()
+        return [view[n] for n in sorted(view)]
 
     def get(self, name: str) -> Collection:
         try:
-            return self._collections[name]
+            return self._view()[name]
         except KeyError:
             raise NotFoundError(
                 f"no collection named {name!r}",
@@ -111,7 +143,30 @@ class Catalog:
             ) from None
 
     def find(self, name: str) -> Collection | None:
-        return self._collections.get(name)
+        return self._view().get(name)
+
+    def _stage(self, conn: Connection, name: str, coll: Collection | None, gen: int) -> None:
+        """Show ``coll`` (None: removed) to this thread now, to everyone once committed."""
+        mine: dict[str, Collection | None] | None = getattr(self._local, "unpublished", None)
+        if mine is None:
+            mine = self._local.unpublished = {}
+        mine[name] = coll
+
+        def publish() -> None:
+            with self._lock:
+                if coll is None:
+                    self._collections.pop(name, None)
+                else:
+                    self._collections[name] = coll
+            self._note_change(gen)
+            forget()
+
+        def forget() -> None:
+            staged = getattr(self._local, "unpublished", {})
+            if staged.get(name, ...) is coll:
+                del staged[name]
+
+        after_commit(conn, publish, forget)
 
     # -- writing (inside the caller's transaction) ---------------------------------------
     def save(self, conn: Connection, collection: Collection) -> None:
@@ -127,15 +182,11 @@ class Catalog:
             conn.execute(
                 collections_table.insert().values(name=collection.name, doc=doc, updated_at=now)
             )
-        self._note_change(_bump_generation(conn))
-        with self._lock:
-            self._collections[collection.name] = collection
+        self._stage(conn, collection.name, collection, _bump_generation(conn))
 
     def remove(self, conn: Connection, name: str) -> None:
         conn.execute(collections_table.delete().where(collections_table.c.name == name))
-        self._note_change(_bump_generation(conn))
-        with self._lock:
-            self._collections.pop(name, None)
+        self._stage(conn, name, None, _bump_generation(conn))
 
     def _note_change(self, generation: int) -> None:
         """Our change made ``generation``; if another writer's came between, reload later."""
@@ -144,6 +195,25 @@ class Catalog:
 
 
 _GENERATION = "catalog_generation"
+AFTER_COMMIT = "thermo_after_commit"
+"""Key in a connection's ``info`` of ``(on_commit, on_rollback)`` callbacks its transaction
+runs when it ends (the operational store's ``begin`` runs them)."""
+
+
+def after_commit(
+    conn: Connection, callback: Callable[[], None], on_rollback: Callable[[], None] | None = None
+) -> None:
+    """Run ``callback`` once the caller's transaction commits (at once outside one), and
+    ``on_rollback`` if it rolls back instead.
+
+    Schema changes are published this way: another thread never sees a collection whose
+    new columns its own snapshot of the store does not have yet.
+    """
+    pending = conn.info.get(AFTER_COMMIT)
+    if pending is None:
+        callback()
+    else:
+        pending.append((callback, on_rollback))
 
 
 def _read_generation(conn: Connection) -> int:

@@ -32,5 +32,5 @@ examples_table = sa.Table(
     sa.Column("spec", sa.Text, nullable=False),
     sa.Column("namespace", sa.String(64), nullable=False, server_default=""),
 )
-"""Questions answered, with their specs, kept per ``namespace`` (one per caller's authority):
-the LLM provider's few-shot store (nl/examples.py)."""
+"""Questions answered, with their specs (kept per ``namespace``: one per caller's
+authority): the LLM provider's few-shot store (nl/examples.py)."""

@@ -1,4 +1,5 @@
-"""`collections`, `describe`, `get`, `delete`, `drop`: looking at and editing what is stored."""
+"""`collections`, `describe`, `get`, `delete`, `alter`, `rename`, `drop`: looking at and
+editing what is stored."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 from thermodb.catalog.types import EvolutionMode, Kind
 from thermodb.cli.app import app, handled, state
 from thermodb.cli.output import OutputFormat, console, emit_json, emit_table
-from thermodb.errors import NotFoundError
+from thermodb.errors import ConfigError, NotFoundError
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 
@@ -101,26 +102,104 @@ def delete(
         console.print(f"deleted {collection}/{key}")
 
 
+def _pairs(values: list[str], option: str) -> list[tuple[str, str]]:
+    """``FIELD=VALUE`` arguments split at their last '=' (a field name may hold one)."""
+    out = []
+    for value in values:
+        name, eq, rest = value.rpartition("=")
+        if not eq or not name or not rest:
+            raise ConfigError(
+                f"{option} takes FIELD=VALUE, not {value!r}",
+                hint=f"for example {option} amount=float",
+            )
+        out.append((name, rest))
+    return out
+
+
 @app.command()
 def alter(
     collection: Annotated[str, typer.Argument(help="Collection to change.")],
-    key: Annotated[str | None, typer.Option(help="New key field (present and unique).")] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(help="New key field (present and unique); '' removes the key."),
+    ] = None,
     time_field: Annotated[str | None, typer.Option(help="New time field (a timestamp).")] = None,
     kind: Annotated[Kind | None, typer.Option(help="entity or event.")] = None,
     evolution: Annotated[
         EvolutionMode | None, typer.Option(help="evolve, freeze, discard_row or discard_value.")
     ] = None,
+    types: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            help="FIELD=TYPE: convert a field's stored values to bool, int, float, text, "
+            "timestamp or json (refused, with examples, if one does not convert). Repeatable.",
+        ),
+    ] = None,
+    renames: Annotated[
+        list[str] | None,
+        typer.Option("--rename-field", help="OLD=NEW: give a top-level field a new name."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option(help="With --type: check every value converts; change nothing.")
+    ] = False,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Overrule the inferred key field, time field, kind or schema evolution mode."""
+    """Overrule inference: key field, time field, kind, evolution mode, field types and names."""
     with handled():
-        c = state.db().alter(
-            collection, key_field=key, time_field=time_field, kind=kind, evolution=evolution
-        )
+        db = state.db()
+        changes = [
+            db.change_type(collection, name, to, dry_run=dry_run).to_dict()
+            for name, to in _pairs(types or [], "--type")
+        ]
+        if not dry_run:
+            for old, new in _pairs(renames or [], "--rename-field"):
+                db.rename_field(collection, old, new)
+            c = db.alter(
+                collection, key_field=key, time_field=time_field, kind=kind, evolution=evolution
+            )
+        else:
+            c = db.collection(collection)
+        if fmt is OutputFormat.json:
+            emit_json(
+                {
+                    "name": c.name,
+                    "kind": c.kind,
+                    "key_field": c.key_field,
+                    "time_field": c.time_field,
+                    "evolution": c.evolution,
+                    "types": changes,
+                    "dry_run": dry_run,
+                }
+            )
+            return
+        for t in changes:
+            verb = "would convert" if dry_run else "converted"
+            line = f"{t['field']}: {t['from']} → {t['to']}, {verb} {t['values']:,} values"
+            if t["failed"]:
+                shown = ", ".join(map(repr, t["failures"]))
+                line += f"; {t['failed']:,} do not convert (such as {shown})"
+            console.print(line, highlight=False)
         console.print(
             f"{c.name}: {c.kind}, key {c.key_field or '-'}, time "
             f"{c.time_field or '-'}, evolution {c.evolution}",
             highlight=False,
         )
+
+
+@app.command()
+def rename(
+    old: Annotated[str, typer.Argument(help="Collection to rename.")],
+    new: Annotated[str, typer.Argument(help="Its new name.")],
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Give a collection a new name (its records, schema and key stay)."""
+    with handled():
+        c = state.db().rename(old, new)
+        if fmt is OutputFormat.json:
+            emit_json({"renamed": old, "name": c.name})
+            return
+        console.print(f"renamed {old} to {c.name}", highlight=False)
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -158,3 +159,33 @@ def restore(
         f"{len(report.collections)} collections ({report.seconds:.1f}s)",
         highlight=False,
     )
+
+
+@app.command("export")
+def export(
+    subject: Annotated[
+        str, typer.Option("--subject", help="FIELD=VALUE, e.g. email=ann@example.com.")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the document here (default: stdout)."),
+    ] = None,
+    fmt: FormatOption = OutputFormat.json,
+) -> None:
+    """Export everything held about one data subject (every collection with FIELD, every
+    tier) as one portable JSON document; --format table shows what it holds instead."""
+    from thermodb.lifecycle.subject import export_subject
+
+    with handled():
+        document = export_subject(state.db(), subject)
+    if output is not None:
+        import orjson
+
+        output.write_bytes(orjson.dumps(document, default=str, option=orjson.OPT_INDENT_2))
+        console.print(f"wrote {document['records']} records to {output}", highlight=False)
+        return
+    if fmt is OutputFormat.json:
+        emit_json(document)
+        return
+    rows = [[name, len(records)] for name, records in document["collections"].items()]
+    emit_table(["collection", "records"], rows, fmt, title=f"held about {subject}")

@@ -116,11 +116,14 @@ class LeaderLease:
         holder: str | None = None,
         ttl: timedelta = timedelta(seconds=30),
     ) -> None:
-        if engine.dialect.name != "postgresql":  # the one check: this module is PG's own
+        try:  # a feature probe (the server's clock), not a check of the engine's name
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT clock_timestamp()"))
+        except SQLAlchemyError as exc:
             raise StorageError(
-                "the leader lease needs PostgreSQL",
+                "the leader lease needs PostgreSQL (its server clock and row locks)",
                 hint="an embedded database runs one process and needs no leader",
-            )
+            ) from exc
         self.engine = engine
         self.name = name
         self.holder = holder or default_holder()

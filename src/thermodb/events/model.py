@@ -10,8 +10,8 @@ import orjson
 
 __all__ = ["OPERATIONS", "Event", "Operation"]
 
-Operation = Literal["insert", "upsert", "delete", "schema", "drop", "move"]
-OPERATIONS: tuple[str, ...] = ("insert", "upsert", "delete", "schema", "drop", "move")
+Operation = Literal["insert", "upsert", "delete", "expire", "schema", "drop", "move"]
+OPERATIONS: tuple[str, ...] = ("insert", "upsert", "delete", "expire", "schema", "drop", "move")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from thermodb.catalog.model import Collection
 from thermodb.catalog.types import FieldType
 from thermodb.errors import InputError, StorageError
 from thermodb.events.model import Event
-from thermodb.events.sqlite_copy import appended_events_sql, last_row_id
+from thermodb.events.sqlite_copy import appended_events_sql, last_row_id, upserted_events_sql
 from thermodb.events.tables import (
     HEAD,
     create_tables,
@@ -77,6 +77,10 @@ class Outbox:
         if shape.key_index is None and shape.appended_sql is not None:
             self._write_appended(conn, coll, shape.appended_sql, entries, len(rows))
             return
+        if shape.key_index is not None and shape.upserted_sql is not None:
+            keys = orjson.dumps([row[shape.key_index] for row in rows], option=_DUMPS_OPTIONS)
+            self._write_upserted(conn, coll, shape.upserted_sql, entries, keys.decode(), len(rows))
+            return
         name, version, limit = coll.name, coll.schema_version, self.inline_bytes
         payloads = shape.payloads(rows)
         first = self._allocate(conn, len(entries) + len(payloads))
@@ -123,10 +127,58 @@ class Outbox:
                 hint="nothing was written; retry the ingest",
             )
 
+    def _write_upserted(
+        self,
+        conn: Connection,
+        coll: Collection,
+        sql: str,
+        entries: list[_Entry],
+        keys: str,
+        count: int,
+    ) -> None:
+        """The engine builds the events of ``count`` upserted rows, found by their keys."""
+        first = self._allocate(conn, len(entries) + count)
+        at = self._now()
+        if entries:
+            out = [(first + i, at, *entry) for i, entry in enumerate(entries)]
+            self.store.ops.insert_rows(conn, self.store, events_table.name, COLUMNS, out, None)
+        params = {
+            "first": first + len(entries),
+            "at": at,
+            "collection": coll.name,
+            "version": coll.schema_version,
+            "keys": keys,
+            "limit": self.inline_bytes,
+            "ref": f"/v1/collections/{coll.name}/records/",
+        }
+        written = conn.exec_driver_sql(sql, params).rowcount
+        if written != count:
+            raise StorageError(
+                f"the change stream found {written} of the {count} records written to "
+                f"{coll.name!r}",
+                hint="nothing was written; retry the ingest",
+            )
+
     def on_delete(self, conn: Connection, coll: Collection, key: Any) -> None:
         """The record with ``key`` was deleted (from whichever tier held it)."""
         key_json = orjson.dumps(key, option=_DUMPS_OPTIONS).decode()
         self._append(conn, [(coll.name, key_json, "delete", coll.schema_version, None, None)])
+
+    def on_expire(
+        self, conn: Connection, coll: Collection, keys: Sequence[Any], rows: int, before: datetime
+    ) -> None:
+        """Retention deleted ``rows`` warm rows older than ``before``: a ``delete`` per key
+        of a keyed collection, one ``expire`` event (count and cut-off) for a keyless one."""
+        dumps, version = orjson.dumps, coll.schema_version
+        if keys:
+            entries: list[_Entry] = [
+                (coll.name, dumps(k, option=_DUMPS_OPTIONS).decode(), "delete", version, None, None)
+                for k in keys
+            ]
+        else:
+            payload = dumps({"rows": rows, "before": before}, option=_DUMPS_OPTIONS).decode()
+            entries = [(coll.name, None, "expire", version, payload, None)]
+        self._append(conn, entries)
 
     def on_schema(self, conn: Connection, coll: Collection, note: str) -> None:
         """The collection's settings changed without a new schema version (an alter)."""
@@ -320,8 +372,14 @@ class Outbox:
 
 
 _PLAIN, _JSON, _BOOL = 0, 1, 2
-_APPENDED = {"sqlite": appended_events_sql}
-"""Engines that build the events of appended (keyless) rows themselves, by engine name."""
+ENGINE_BUILT = True
+"""Let SQLite build the events of a batch itself (tests turn it off to compare the paths)."""
+
+
+def _engine_built(store: OperationalStore) -> bool:
+    from thermodb.storage.backends.sqlite import SQLiteBackend
+
+    return ENGINE_BUILT and isinstance(store.backend, SQLiteBackend)
 
 
 class _Shape:
@@ -335,9 +393,11 @@ class _Shape:
         self.kinds = [special.get(f.type, _PLAIN) if f is not None else _PLAIN for f in fields]
         self.kinds_used = any(k != _PLAIN for k in self.kinds)
         key = coll.fields.get(coll.key_field or "")
-        fast = _APPENDED.get(store.ops.capabilities.name)
-        self.appended_sql = fast(store, coll, columns) if fast is not None else None
+        fast = _engine_built(store)
+        self.appended_sql = appended_events_sql(store, coll, columns) if fast else None
         """SQL that writes the events of appended rows in the engine (None: Python builds)."""
+        self.upserted_sql = upserted_events_sql(store, coll, columns) if fast else None
+        """SQL that writes the events of upserted rows in the engine (None: Python builds)."""
         self.key_index = (
             list(columns).index(key.column)
             if key is not None and key.column is not None and key.column in columns

@@ -20,6 +20,7 @@ __all__ = [
     "choose_key_field",
     "choose_kind",
     "choose_time_field",
+    "explain_key_field",
     "looks_like_time_name",
     "parse_timestamp",
     "suggest_types",
@@ -156,40 +157,86 @@ def suggest_types(records: Iterable[Mapping[str, Any]]) -> dict[str, FieldType]:
     return types
 
 
+_IDENTIFIER_KEYS = frozenset(
+    {"sku", "isbn", "code", "email", "slug", "uuid", "guid", "username", "handle", "asin",
+     "ean", "upc", "iban", "barcode", "login"}
+)  # fmt: skip
+"""Last words of names that identify a thing when their values are unique and present."""
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+_SHAPES = (("UUIDs", _UUID), ("e-mail addresses", _EMAIL), ("slugs", _SLUG))
+
+
 def choose_key_field(
     collection: Collection, sample: list[Mapping[str, Any]], other_collections: Iterable[str] = ()
 ) -> str | None:
-    """A field that identifies records: present, scalar and unique in the first batch.
+    """A field that identifies records: present, scalar and unique in the first batch."""
+    found = explain_key_field(collection, sample, other_collections)
+    return found[0] if found else None
 
-    Preference: ``id``; ``<singular>_id``; ``uuid``/``guid``/``key``; another ``*_id`` that
-    does not point at a known collection (``user_id`` in messages points at users).
+
+def explain_key_field(
+    collection: Collection, sample: list[Mapping[str, Any]], other_collections: Iterable[str] = ()
+) -> tuple[str, str] | None:
+    """The key field and why: present, scalar and unique in the first batch, and named or
+    shaped like an identifier.
+
+    Preference: ``id`` (before ``ID`` or ``Id``); ``<singular>_id``; ``uuid``/``guid``/
+    ``key``; another ``*_id`` that does not point at a known collection (``user_id`` in
+    messages points at users); then, from a first batch of at least two records, a name
+    that identifies a thing (``sku``, ``isbn``, ``code``, ``email``, ``slug``...), then
+    values shaped like identifiers (UUIDs, e-mail addresses, slugs).
     """
     if not sample:
         return None
     refs = {singular(n) for n in other_collections}
     own = singular(collection.name)
-    candidates: list[tuple[int, str]] = []
+    time_field = choose_time_field(collection)
+    # a name or shape alone keys only things, not occurrences: records dated by when they
+    # happened (sent_at, ts) are events, whose e-mail or code repeats over time
+    by_name = len(sample) >= 2 and (
+        time_field is None or bool(set(split_words(time_field)) & _CREATION)
+    )
+    candidates: list[tuple[int, bool, str, str]] = []
     for path, f in collection.fields.items():
         if f.column is None or f.type not in (FieldType.INT, FieldType.TEXT):
             continue
         words = split_words(path)
+        why = ""
         if path.lower() in ("id", "_id"):
-            rank = 0
+            rank, why = 0, f"it is named {path!r}"
         elif words[-1:] == ("id",) and len(words) == 2 and singular(words[0]) == own:
-            rank = 1
+            rank, why = 1, f"{path!r} names the id of a {own}"
         elif path.lower() in ("uuid", "guid", "key", "uid"):
-            rank = 2
+            rank, why = 2, f"it is named {path!r}"
         elif words[-1:] in (("id",), ("uuid",)) and singular(words[0]) not in refs:
-            rank = 3
+            rank, why = 3, f"{path!r} names an id that no other collection owns"
+        elif by_name and words[-1:] and words[-1] in _IDENTIFIER_KEYS:
+            rank, why = 4, f"{path!r} is named like an identifier"
+        elif by_name and f.type is FieldType.TEXT:
+            shape = _identifier_shape([r.get(path) for r in sample])
+            if shape is None:
+                continue
+            rank, why = 5, f"its values are {shape}"
         else:
             continue
-        candidates.append((rank, path))
-    for _rank, path in sorted(candidates):
+        candidates.append((rank, path != path.lower(), path, why))
+    for _rank, _cased, path, why in sorted(candidates):
         values = [r.get(path) for r in sample]
         if any(v is None or isinstance(v, bool | dict | list) for v in values):
             continue
         if len(set(values)) == len(values):
-            return path
+            return path, f"{why}; present and unique in the first batch"
+    return None
+
+
+def _identifier_shape(values: list[Any]) -> str | None:
+    if not all(type(v) is str for v in values):
+        return None
+    for shape, pattern in _SHAPES:
+        if all(map(pattern.fullmatch, values)):
+            return shape
     return None
 
 
@@ -222,6 +269,9 @@ def choose_kind(collection: Collection) -> Kind:
         return "event"
     if not collection.time_field:
         return "entity"
+    key_words = split_words(collection.key_field)
+    if key_words and key_words[-1] in _IDENTIFIER_KEYS:
+        return "entity"  # a sku, isbn or e-mail identifies a thing, not an occurrence
     words = {w for path in collection.fields for w in split_words(path)}
     time_words = set(split_words(collection.time_field))
     if words & _IDENTITY or (time_words & _CREATION and words & _LIFECYCLE):

@@ -7,9 +7,10 @@ record under the default policy, a dry run or a crash leaves the store as it was
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,19 +20,25 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from thermodb.catalog.model import Collection, Field, SchemaChange
-from thermodb.catalog.naming import column_name, join_path, valid_collection_name
+from thermodb.catalog.naming import (
+    column_name,
+    file_collection_name,
+    join_path,
+    valid_collection_name,
+)
 from thermodb.catalog.store import Catalog
 from thermodb.catalog.types import EvolutionMode, FieldType, Kind, widen
 from thermodb.errors import InputError, SchemaError
 from thermodb.ingest.inference import (
-    choose_key_field,
     choose_kind,
     choose_time_field,
+    explain_key_field,
     looks_like_time_name,
 )
 from thermodb.ingest.leaves import nested_values
 from thermodb.ingest.readers import Format, Item, read_records
 from thermodb.ingest.routing import RouteDecision, Router
+from thermodb.ingest.routing.names import FALLBACK
 from thermodb.ingest.validation import Limits, RecordChecker, RecordProblem, name_blank
 from thermodb.ingest.values import (
     NULL,
@@ -154,9 +161,12 @@ class Ingestor:
         started = datetime.now(UTC)
         call = _Call(self, options, progress)
         try:
+            # read (and bound) the start of the input before taking the write lock: a body
+            # of blank lines, or one that is not records at all, never holds it
+            first = call.read_first(sources)
             with self.store.begin() as conn:
                 self.catalog.refresh(conn)  # another process may have changed a schema
-                call.run(conn, sources)
+                call.run(conn, sources, first)
                 if options.dry_run:
                     raise _DryRun
         except _DryRun:
@@ -185,21 +195,40 @@ class _Call:
         self.progress = progress
         self.report = IngestReport()
         self.pending: dict[str, Collection] = {}
+        self.drafts: dict[str, Collection] = {}
         self._reject_out: IO[bytes] | None = None
         self._bytes = 0
         self._checker = RecordChecker(options.limits)
+        self._named_files: set[str] = set()
 
     def close(self) -> None:
         if self._reject_out is not None:
             self._reject_out.close()
 
     # -- the call -----------------------------------------------------------------------
-    def run(self, conn: Connection, sources: Sequence[Any]) -> None:
-        for source in sources:
+    def read_first(self, sources: Sequence[Any]) -> tuple[Iterator[Item], list[Item]] | None:
+        """The first source's reader and its first batch, read before the transaction."""
+        if not sources:
+            return None
+        items = read_records(sources[0], self.options.fmt)
+        return items, list(itertools.islice(items, self.options.batch_size))
+
+    def run(
+        self,
+        conn: Connection,
+        sources: Sequence[Any],
+        first: tuple[Iterator[Item], list[Item]] | None = None,
+    ) -> None:
+        for n, source in enumerate(sources):
             label = str(source) if isinstance(source, str | Path) else "input"
-            items = read_records(source, self.options.fmt)
-            while batch := list(itertools.islice(items, self.options.batch_size)):
+            if n == 0 and first is not None:
+                items, batch = first
+            else:
+                items = read_records(source, self.options.fmt)
+                batch = list(itertools.islice(items, self.options.batch_size))
+            while batch:
                 self._batch(conn, label, batch)
+                batch = list(itertools.islice(items, self.options.batch_size))
 
     def _batch(self, conn: Connection, label: str, batch: list[Item]) -> None:
         if self._checked_as_block(batch):
@@ -255,6 +284,8 @@ class _Call:
         ]
         decision: RouteDecision = self.router.route(record, candidates)
         if decision.created and decision.collection not in self.pending:
+            decision = self._named_after_file(label, decision)
+        if decision.created and decision.collection not in self.pending:
             self.pending[decision.collection] = self._new_collection(
                 decision.collection, named=False
             )
@@ -272,6 +303,23 @@ class _Call:
                 )
             )
         return decision.collection
+
+    def _named_after_file(self, label: str, decision: RouteDecision) -> RouteDecision:
+        """The first new collection of a file is named after the file, when nothing in the
+        records named it (the router fell back to ``records``) and the file's name is a
+        good collection name (``users.csv.gz`` → users) that is free."""
+        fallback = decision.collection.removeprefix(FALLBACK)
+        if fallback and not (fallback[:1] == "_" and fallback[1:].isdigit()):
+            return decision  # the records themselves named it (an id prefix, a pattern)
+        if label in self._named_files or label in ("input", "stdin", "-"):
+            return decision
+        self._named_files.add(label)
+        name = file_collection_name(label)
+        if name is None or self.catalog.find(name) is not None or name in self.pending:
+            return decision
+        return dataclasses.replace(
+            decision, collection=name, reason=f"named after the file {Path(label).name}"
+        )
 
     def _new_collection(self, name: str, *, named: bool = True) -> Collection:
         """A collection this call creates; options name its roles only when it was named."""
@@ -292,7 +340,7 @@ class _Call:
         if self.options.on_error == "fail":
             error = SchemaError if schema else InputError
             raise error(
-                f"record {item.position} of {label}: {reason}",
+                f"{item.where} of {label}: {reason}",
                 hint="nothing was written; fix the record, or pass --on-error skip "
                 "(with --reject-file PATH to keep the bad records)",
                 line=item.position,
@@ -304,20 +352,28 @@ class _Call:
         if self.options.reject_file is not None:
             if self._reject_out is None:
                 self._reject_out = self.options.reject_file.open("wb")
-            self._reject_out.write(
-                orjson.dumps(
-                    {
-                        "source": label,
-                        "line": item.position,
-                        "reason": reason,
-                        "record": item.record,
-                    },
-                    default=str,
-                )
-                + b"\n"
-            )
+            entry: dict[str, Any] = {
+                "source": label,
+                "line" if item.line else "record": item.position,
+                "reason": reason,
+            }
+            if item.text is not None:  # what could not be decoded, as it was written
+                entry["text"] = item.text.decode("utf-8", "replace")
+            else:
+                entry["record"] = item.record
+            self._reject_out.write(orjson.dumps(entry, default=str) + b"\n")
 
     # -- one collection's share of a batch ------------------------------------------------
+    def _draft(self, name: str) -> Collection | None:
+        """This call's own copy of a collection: readers keep the published one until the
+        transaction commits (the catalog publishes the saved copy then)."""
+        draft = self.drafts.get(name)
+        if draft is None:
+            found = self.catalog.find(name)
+            if found is not None:
+                draft = self.drafts[name] = found.model_copy(deep=True)
+        return draft
+
     def _write(
         self,
         conn: Connection,
@@ -325,7 +381,7 @@ class _Call:
         name: str,
         rows: list[tuple[Item, _Leaves]],
     ) -> None:
-        existing = self.catalog.find(name)
+        existing = self._draft(name)
         coll = existing or self.pending.get(name) or self._new_collection(name)
         self.pending.pop(name, None)
         is_new = existing is None
@@ -480,6 +536,15 @@ class _Call:
     ) -> None:
         change = SchemaChange(version=coll.schema_version + 1, at=datetime.now(UTC))
         notes: list[str] = []
+        limit = self.options.limits.max_columns
+        adding = sum(1 for key in planned if key not in coll.fields)
+        if adding and len(coll.top_fields()) + adding > limit:
+            raise SchemaError(
+                f"{coll.name!r} would have {len(coll.top_fields()) + adding:,} top-level "
+                f"fields; the limit is {limit:,} per collection",
+                hint="nest related fields in an object (one JSON column, its leaves still "
+                "queryable), or split the records into several collections",
+            )
         taken = {f.column for f in coll.top_fields() if f.column} | {"_rid"}
         for key, ftype in planned.items():
             f = coll.fields.get(key)
@@ -521,7 +586,11 @@ class _Call:
                     f"records for {coll.name!r}",
                     hint=f"fields: {', '.join(list(coll.fields)[:20])}",
                 )
-        coll.key_field = o.get("key_field") or choose_key_field(coll, sample, self.catalog.names())
+        if o.get("key_field"):
+            coll.key_field, coll.key_reason = o["key_field"], "set by hand"
+        else:
+            found = explain_key_field(coll, sample, self.catalog.names())
+            coll.key_field, coll.key_reason = found if found else (None, "")
         coll.time_field = o.get("time_field") or choose_time_field(coll)
         coll.kind = o.get("kind") or choose_kind(coll)
 

@@ -38,6 +38,8 @@ class Limits:
     max_field_name: int = 1024
     max_fields: int = 1000
     """Distinct top-level fields in one record."""
+    max_columns: int = 1000
+    """Top-level fields of one collection (each is a column; PostgreSQL stops at 1,600)."""
 
 
 class RecordProblem(Exception):
@@ -70,7 +72,7 @@ class RecordChecker:
         """Validate one record; return its nested leaves as (dotted path, value)."""
         limits = self.limits
         if not isinstance(record, dict):
-            kind = "array" if isinstance(record, list) else type(record).__name__
+            kind = _KINDS.get(type(record), type(record).__name__)
             raise RecordProblem(f"a record must be a JSON object, not a {kind}")
         if not record:
             raise RecordProblem("the record is empty ({}); there is nothing to store")
@@ -183,6 +185,8 @@ class RecordChecker:
             t = type(value)
             if t is str:
                 size += len(value)
+                if "\x00" in value or (not value.isascii() and _lone_surrogate(value)):
+                    raise RecordProblem(_bad_text(f"{prefix}{key}", value))
             elif t is dict:
                 if prefix or value:
                     size += self._walk(value, f"{prefix}{quote_segment(key)}.", depth + 1, leaves)
@@ -213,6 +217,8 @@ class RecordChecker:
             t = type(item)
             if t is str:
                 size += len(item) + 3
+                if "\x00" in item or (not item.isascii() and _lone_surrogate(item)):
+                    raise RecordProblem(_bad_text(path, item))
             elif t is dict:
                 size += self._walk(item, f"{path}[].", depth + 1, [])
             elif t is list:
@@ -225,6 +231,14 @@ class RecordChecker:
 
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_KINDS: dict[type, str] = {
+    list: "JSON array",
+    str: "bare JSON string",
+    int: "bare JSON number",
+    float: "bare JSON number",
+    bool: "bare JSON boolean",
+    type(None): "bare JSON null",
+}
 
 
 def _too_big(path: str) -> str:
@@ -232,3 +246,16 @@ def _too_big(path: str) -> str:
         f"field {path} holds an integer beyond 64 bits, which no column stores exactly; "
         "send it as a string"
     )
+
+
+def _lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _bad_text(path: str, text: str) -> str:
+    what = "a NUL character (\\u0000)" if "\x00" in text else "a lone surrogate"
+    return f"field {path} holds {what}, which is not text a store can keep; remove it"

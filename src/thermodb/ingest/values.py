@@ -436,6 +436,8 @@ def _storage_values(column: Column, ftype: FieldType, store: OperationalStore) -
     if column.kinds is None:
         kind = column.kind or ftype
         if kind is ftype:
+            if ftype is FieldType.FLOAT and 0.0 in column.values:
+                return _no_negative_zero(column.values)
             if ftype in _PLAIN:
                 return column.values
             if ftype is FieldType.JSON:
@@ -455,6 +457,11 @@ def _storage_values(column: Column, ftype: FieldType, store: OperationalStore) -
     ]
 
 
+def _no_negative_zero(values: list[Any]) -> list[Any]:
+    """-0.0 as 0.0: SQLite stores it so, PostgreSQL keeps the sign; both answer alike."""
+    return [0.0 if v == 0 and type(v) is float else v for v in values]
+
+
 def converter(ftype: FieldType, store: OperationalStore) -> Converter:
     """A function from (value type, parsed value) to the column's storage form."""
     ts = store.timestamp_value
@@ -463,7 +470,7 @@ def converter(ftype: FieldType, store: OperationalStore) -> Converter:
         return v
 
     def as_float(vt: FieldType, v: Any) -> Any:
-        return None if v is None else float(v)
+        return None if v is None else float(v) + 0.0  # + 0.0 turns -0.0 into 0.0
 
     def as_text(vt: FieldType, v: Any) -> Any:
         if v is None or vt is FieldType.TEXT:

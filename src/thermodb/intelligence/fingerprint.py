@@ -34,7 +34,6 @@ __all__ = [
 
 _EQUALITY = frozenset({"=", "in", "is_null"})
 _RANGE = frozenset({"<", "<=", ">", ">=", "between", "starts_with"})
-_SQLGLOT_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres"}
 
 
 @dataclass(frozen=True)
@@ -109,8 +108,9 @@ def ingest_fingerprint(collection: str) -> Fingerprint:
 
 
 def fingerprint_sql(text: str, dialect: str) -> Fingerprint:
-    """The fingerprint of SQL text; unparseable text is fingerprinted by its tokens."""
-    read = _SQLGLOT_DIALECT.get(dialect)
+    """The fingerprint of SQL text in sqlglot's ``dialect`` (the backend's capabilities say
+    which); unparseable text is fingerprinted by its tokens."""
+    read = dialect
     try:
         tree = sqlglot.parse_one(text, read=read)
     except SqlglotError:

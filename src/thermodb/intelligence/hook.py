@@ -8,6 +8,7 @@ queries (anomaly scans) run `unlogged` so they never count as workload.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ def logged(interface: Interface) -> Callable[[F], F]:
     """Log each call of the decorated Database method (its first argument is the query)."""
 
     def decorate(method: F) -> F:
+        first = list(inspect.signature(method).parameters)[1]  # the one after self
         if interface == "ask":
 
             @wraps(method)
@@ -49,7 +51,7 @@ def logged(interface: Interface) -> Callable[[F], F]:
             label = _OUTER.get() or interface
             if not qlog.enabled or label == _UNLOGGED:
                 return method(db, *args, **kwargs)
-            query = args[0] if args else next(iter(kwargs.values()), None)
+            query = args[0] if args else kwargs.get(first)
             started = time.perf_counter()
             try:
                 result = method(db, *args, **kwargs)

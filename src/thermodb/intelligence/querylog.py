@@ -58,9 +58,14 @@ class _Seen:
     fingerprint: Fingerprint
     interface: str
     fields: str
-    sample: str
+    sample_of: Callable[[], str]
+    """The latest call's query as text, made only when it is written (once per flush)."""
     first_seen: float
     last_seen: float
+
+    @property
+    def sample(self) -> str:
+        return self.sample_of()
 
 
 class QueryLog:
@@ -85,6 +90,8 @@ class QueryLog:
         )
         self._by_text: OrderedDict[str, tuple[Fingerprint, SpecFields | None]] = OrderedDict()
         self._flush_lock = threading.Lock()
+        self._sqlglot = store.backend.capabilities.sqlglot_dialect
+        self._woken = False
         self._tables_ready = False
         self._last_retention = 0.0
         self.on_full: Callable[[], None] | None = None
@@ -100,7 +107,8 @@ class QueryLog:
             if len(calls) >= 2 * self._limit:
                 self.dropped += 1
                 return
-            if self.on_full is not None:
+            if self.on_full is not None and not self._woken:
+                self._woken = True  # once per fill: the flusher clears it when it drains
                 self.on_full()
         calls.append((interface, query, self.clock(), seconds, outcome))
         if self.on_first is not None:
@@ -143,6 +151,7 @@ class QueryLog:
 
     def _aggregate(self) -> int:
         calls = self._calls
+        self._woken = False
         taken = 0
         while True:
             try:
@@ -164,12 +173,11 @@ class QueryLog:
             if info is None:
                 fields_json = orjson.dumps(fields.to_json() if fields else {}).decode()
                 self._seen[fingerprint.id] = _Seen(
-                    fingerprint, interface, fields_json, sample(), at, at
+                    fingerprint, interface, fields_json, sample, at, at
                 )
-            else:
-                info.last_seen = max(info.last_seen, at)
-                if at >= info.last_seen:
-                    info.sample = sample()
+            elif at >= info.last_seen:
+                info.last_seen = at
+                info.sample_of = sample
         return taken
 
     def _identify(
@@ -185,7 +193,7 @@ class QueryLog:
         if isinstance(query, str) and interface == "sql":
             memo = self._by_text.get(query)
             if memo is None:
-                memo = (fingerprint_sql(query, self.store.dialect), None)
+                memo = (fingerprint_sql(query, self._sqlglot), None)
                 _put(self._by_text, query, memo)
             return memo[0], memo[1], lambda: query
         held = self._by_object.get(id(query))

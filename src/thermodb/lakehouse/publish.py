@@ -19,12 +19,14 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+import pyarrow as pa
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 
 from thermodb.catalog.model import Collection
 from thermodb.catalog.types import FieldType
@@ -100,7 +102,8 @@ def publish_all(db: LakeSource, **options: Any) -> list[PublishReport]:
     """
     db.catalog.refresh()
     names = {s.collection for s in db.thermal.segments.segments()}
-    catalog = open_catalog(db)
+    with _storage_errors("every collection"):
+        catalog = open_catalog(db)
     dropped: list[PublishReport] = []
     try:
         for _, name in catalog.list_tables(NAMESPACE):
@@ -134,9 +137,10 @@ def publish(
     db.catalog.refresh()
     coll = db.catalog.get(collection)
     lake = Lake.beside(db.thermal.cold)
-    catalog = open_catalog(db)
     step = checkpoint or (lambda _step: None)
     moment = now or datetime.now(UTC)
+    with _storage_errors(collection):
+        catalog = open_catalog(db)
     try:
         for attempt in range(COMMIT_TRIES):
             report = PublishReport(collection=collection, table=f"{NAMESPACE}.{collection}")
@@ -146,16 +150,35 @@ def publish(
             except _Conflict:
                 if attempt == COMMIT_TRIES - 1:
                     raise StorageError(
-                        f"the Iceberg table of {collection!r} kept changing under the publish",
-                        hint="another publish is running; try again when it ends",
+                        f"the cold tier of {collection!r} kept changing under the publish",
+                        hint="a migration pass or another publish is running; try again",
                     ) from None
         if report.changed:
             table = catalog.load_table(table_identifier(collection))
             report.copies_removed = _clean(table, lake, collection, moment)
+    except (OSError, ValueError, SQLAlchemyError, pa.ArrowException) as exc:
+        raise _storage_error(collection, exc) from exc
     finally:
         catalog.engine.dispose()
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+@contextlib.contextmanager
+def _storage_errors(collection: str) -> Iterator[None]:
+    try:
+        yield
+    except (OSError, ValueError, SQLAlchemyError, pa.ArrowException) as exc:
+        raise _storage_error(collection, exc) from exc
+
+
+def _storage_error(collection: str, exc: BaseException) -> StorageError:
+    text = str(exc).strip().splitlines()
+    return StorageError(
+        f"cannot publish {collection!r}: {text[0] if text else type(exc).__name__}",
+        hint="the previously published snapshot stays; check that the cold store and the "
+        "operational store are reachable, then publish again",
+    )
 
 
 class _Conflict(Exception):
@@ -192,8 +215,8 @@ def _publish_once(
             _update(table, plan, lake, db, coll, report, step)
         else:
             _new_generation(catalog, table, plan, lake, db, coll, report, step)
-    except CommitFailedException as exc:
-        raise _Conflict() from exc
+    except (CommitFailedException, FileNotFoundError) as exc:
+        raise _Conflict() from exc  # another publish, or a segment retired since the plan
     current = catalog.load_table(identifier)
     snap = current.current_snapshot()
     report.snapshot_id = snap.snapshot_id if snap is not None else None

@@ -203,12 +203,9 @@ def _chunks(rows: Any) -> Iterator[list[dict[str, Any]]]:
         yield chunk
 
 
-_ENGINES: dict[str, SnapshotEngine] = {
-    "sqlite": SQLiteSnapshots(),
-    "postgresql": PostgresSnapshots(),
-}
-
-
 def engine_for(store: OperationalStore) -> SnapshotEngine:
-    """The snapshot engine of a store's backend (by its declared capabilities)."""
-    return _ENGINES[store.ops.capabilities.name]
+    """The snapshot engine of a store's backend (by the backend's class: the one-file SQLite
+    store copies itself, the others export in one snapshot transaction)."""
+    if isinstance(store.backend, SQLiteBackend):
+        return SQLiteSnapshots()
+    return PostgresSnapshots()

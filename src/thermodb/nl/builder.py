@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from thermodb.catalog.types import FieldType
+from thermodb.errors import NotUnderstoodError
 from thermodb.nl.clauses.aggregates import AggregateClauses
 from thermodb.nl.clauses.base import and_all
 from thermodb.nl.clauses.comparisons import ComparisonClauses
@@ -32,6 +34,14 @@ if TYPE_CHECKING:
     from thermodb.nl.reader import Reading
 
 __all__ = ["SpecBuilder"]
+
+
+def _conditions(f: Filter | None) -> list[Filter]:
+    if f is None:
+        return []
+    if isinstance(f, And):
+        return [c for x in f.and_ for c in _conditions(x)]
+    return [f]
 
 
 class SpecBuilder(
@@ -64,6 +74,7 @@ class SpecBuilder(
         self._output_units()
         self._check_leftovers()
         spec = self._spec()
+        self._check_numeric_use(spec)
         confidence = max(0.0, min(1.0, 1.0 - self.r.penalty))
         parts = {
             "aggregates": list(self.aggs),
@@ -74,6 +85,30 @@ class SpecBuilder(
             "scale": dict(self.scale),
         }
         return Reading(spec, confidence, self.r.notes, self.r.time, self.time_field, parts)
+
+    def _check_numeric_use(self, spec: QuerySpec) -> None:
+        """A maximum, a sum, a ranking or a "more than" over a field stored as text would
+        compare letters, not amounts ("'1,200' < '422'"): refused, naming the field."""
+        info = self.ix.colls[spec.collection]
+
+        def text(path: str | None) -> bool:
+            fi = info.fields.get(path or "")
+            return fi is not None and fi.type is FieldType.TEXT
+
+        bad = [a.field for a in spec.aggregates if a.fn not in ("count", "count_distinct")]
+        bad += [o.field for o in spec.order if spec.limit is not None]
+        bad += [
+            c.field
+            for c in _conditions(spec.where)
+            if isinstance(c, Condition) and c.op in ("<", "<=", ">", ">=", "between")
+        ]
+        for path in bad:
+            if text(path):
+                raise NotUnderstoodError(
+                    f"'{path}' holds text, so its largest, smallest or total would compare "
+                    "letters, not amounts",
+                    hint=f"store {path} as numbers, or ask for a count",
+                )
 
     def _spec(self) -> QuerySpec:
         main = self.main

@@ -158,7 +158,15 @@ class NLEngine:
                     self.conversations.append(conversation, question, answer.spec)
                 return answer
         if spec is None:
-            spec, confidence, notes, period, scale = self.read_scaled(question, now, conversation)
+            try:
+                spec, confidence, notes, period, scale = self.read_scaled(
+                    question, now, conversation
+                )
+            except NotUnderstoodError as refusal:
+                table = self._ask_table(question, transform, refusal)
+                if table is None:
+                    raise
+                return table
             notes = llm_notes + notes
         if confidence < MIN_CONFIDENCE:
             raise NotUnderstoodError(
@@ -181,7 +189,9 @@ class NLEngine:
             confidence,
             notes,
             source,
-            describe(spec, period) + "".join(f", {k} in {u}" for k, (_, u) in scale.items()),
+            describe(spec, period)
+            + "".join(f", {k} in {u}" for k, (_, u) in scale.items())
+            + "".join(f"; {n}" for n in notes if n.startswith("also possible")),
         )
         # written after the answer, never holding it up (Database.writes)
         if conversation:
@@ -191,6 +201,37 @@ class NLEngine:
         if source == "rules":
             self._remember(question, asked, scope.examples_key if scope else "")
         return answer
+
+    def _ask_table(
+        self,
+        question: str,
+        transform: Callable[[QuerySpec], QuerySpec] | None,
+        refusal: NotUnderstoodError,
+    ) -> Answer | None:
+        """A question the reader refused, read against the cells of the only collection."""
+        colls = self.db.catalog.all()
+        if len(colls) != 1:
+            return None
+        from thermodb.nl.tables import TABLE_CONFIDENCE, answer_from_table
+
+        def run(spec: QuerySpec) -> Result:
+            return self.db.query(transform(spec) if transform is not None else spec)
+
+        try:
+            got = answer_from_table(question, colls[0].name, run)
+        except NotUnderstoodError:
+            return None
+        note = f"read against the table's cells ({refusal.message})"
+        return Answer(
+            question,
+            got.spec,
+            got.result,
+            f"{got.reading}.",
+            TABLE_CONFIDENCE,
+            [note],
+            "table",
+            got.reading,
+        )
 
     def _ask_derived(
         self,

@@ -394,6 +394,21 @@ class _Reader:
             return (confirmed, in_main, linked, not fi.is_leaf, h.score)
 
         best = max(hits, key=rank)
+        rivals = [
+            h
+            for h in hits
+            if rank(h) == rank(best) and (h.collection, h.path) != (best.collection, best.path)
+        ]
+        if rivals:
+            # a value that two fields hold equally well: answer with one, name the other
+            other = rivals[0]
+            where = (
+                other.path
+                if other.collection == best.collection
+                else (f"{other.collection}.{other.path}")
+            )
+            self.notes.append(f"also possible: {where} = {other.value}")
+            self.penalty += 0.15
         fi = self.index.colls[best.collection].fields[best.path]
         for j in (m.last, m.last + 1, m.first - 1, m.first - 2):
             if stem(self.w(j)) in set(fi.head) and self.tokens[j].used in (None, "mention"):

@@ -17,9 +17,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from thermodb.catalog.model import Collection
 from thermodb.catalog.types import FieldType, iso
@@ -29,13 +29,14 @@ from thermodb.query.planner import OPERATIONAL, Planner
 from thermodb.query.result import Result, converter_for
 from thermodb.query.sql_check import CheckedSQL, SQLGrants, check_sql
 
-if TYPE_CHECKING:
-    from thermodb.tiers.manager import Tiers
+ColdSQL = Callable[["CheckedSQL", Callable[[], "CheckedSQL"], int, float], "Result | None"]
+"""The hook through which the tiers answer SQL over cold rows (query never imports tiers)."""
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ROW_CAP",
     "CheckedSQL",
+    "ColdSQL",
     "SQLGrants",
     "check_sql",
     "convert_sql_rows",
@@ -61,14 +62,15 @@ def run_sql(
     *,
     max_rows: int | None = None,
     timeout: float | None = None,
-    tiers: Tiers | None = None,
+    cold: ColdSQL | None = None,
     grants: SQLGrants | None = None,
 ) -> Result:
     """Check and run one read-only SELECT; at most ROW_CAP rows and DEFAULT_TIMEOUT s.
 
-    With ``tiers``, a statement over a collection that has cold segments runs in DuckDB
-    over the warm and the live cold rows (see run_sql_across_tiers); otherwise it runs on
-    the operational store alone, as before.
+    ``cold`` is the tiers' hook (``thermodb.tiers.sql``): given the checked statement, a
+    way to check it for DuckDB, the row cap and the timeout, it answers a statement over
+    collections with cold segments (in DuckDB over warm and live cold rows) or returns
+    None; then the operational store runs it alone.
     """
     started = time.monotonic()
     capabilities = planner.store.backend.capabilities
@@ -83,12 +85,15 @@ def run_sql(
             f"checking the SQL took longer than {budget:g} s",
             hint="shorten the statement",
         )
-    if tiers is not None:
-        from thermodb.query.sql_tiers import has_cold, run_sql_across_tiers
-
-        if has_cold(tiers, checked.collections):
-            duck = check_sql(text, collections, dialect, target="duckdb", grants=grants)
-            return run_sql_across_tiers(tiers, planner, duck, cap, seconds, warm=checked)
+    if cold is not None:  # the tiers answer when cold segments hold some of the rows
+        answered = cold(
+            checked,
+            lambda: check_sql(text, collections, dialect, target="duckdb", grants=grants),
+            cap,
+            seconds,
+        )
+        if answered is not None:
+            return answered
     guard = None
     if not capabilities.read_only_transactions:  # an authorizer is the backstop instead
         readable = checked.collections | checked.ctes | _TABLE_FUNCTIONS

@@ -119,11 +119,6 @@ def _parse(text: str, read: str) -> exp.Expr:
         tokens = dialect.tokenize(text)
     except SqlglotError as exc:
         raise _unreadable(text, exc) from None
-    if len(tokens) > rules.MAX_TOKENS:
-        raise QueryError(
-            f"the SQL has {len(tokens)} tokens; at most {rules.MAX_TOKENS} can run",
-            hint="shorten it: filter with IN (...) or a range instead of many ORs",
-        )
     depth = deepest = 0
     for token in tokens:
         if token.token_type is TokenType.L_PAREN:
@@ -133,6 +128,11 @@ def _parse(text: str, read: str) -> exp.Expr:
             depth -= 1
     if deepest > rules.MAX_NESTING:
         raise _too_nested()
+    if len(tokens) > rules.MAX_TOKENS:
+        raise QueryError(
+            f"the SQL has {len(tokens)} tokens; at most {rules.MAX_TOKENS} can run",
+            hint="shorten it: filter with IN (...) or a range instead of many ORs",
+        )
     try:
         statements = [s for s in dialect.parser().parse(tokens, text) if s is not None]
     except SqlglotError as exc:

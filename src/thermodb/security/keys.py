@@ -93,12 +93,7 @@ class KeyStore:
         self._cache: dict[str, tuple[float, Principal, int]] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
-        url = store.engine.url
-        self._raw_path = (
-            url.database
-            if store.dialect == "sqlite" and url.database and url.database != ":memory:"
-            else None
-        )
+        self._raw_path = store.backend.file_path(store.engine)  # a local file, or None
         with store.begin() as conn:
             _meta.create_all(conn)
 

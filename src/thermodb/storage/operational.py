@@ -8,7 +8,7 @@ included, so a failed ingest leaves no table, column or row behind.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from thermodb.catalog.model import Collection, Field
+from thermodb.catalog.store import AFTER_COMMIT
 from thermodb.catalog.types import FieldType
 from thermodb.errors import ConfigError, InputError, StorageError
 from thermodb.storage.backends.base import OperationalBackend
@@ -62,8 +63,20 @@ class OperationalStore:
         try:
             with self.engine.connect() as raw:
                 conn = raw.execution_options(thermo_write=write, thermo_wait=wait)
-                with conn.begin():
-                    yield conn
+                callbacks: list[tuple[Callable[[], None], Callable[[], None] | None]] = []
+                conn.info[AFTER_COMMIT] = callbacks
+                try:
+                    with conn.begin():
+                        yield conn
+                except BaseException:
+                    for _, on_rollback in callbacks:
+                        if on_rollback is not None:
+                            on_rollback()
+                    raise
+                finally:
+                    conn.info.pop(AFTER_COMMIT, None)
+            for on_commit, _ in callbacks:  # committed: publish what it changed
+                on_commit()
         except SQLAlchemyError as exc:
             raise StorageError(
                 f"the operational store failed: {_first_line(exc)}",

@@ -178,6 +178,8 @@ def _switch(
                 raise MoveConflict(f"segment {seg.id} is no longer active")
         m.segments.insert_segment(conn, segment)
         bump_version(conn, coll.name)
+        for hook in m.switch_hooks:
+            hook(conn, move)
         m.segments.set_move_state(conn, move, "switched")
 
 

@@ -71,7 +71,9 @@ def run_partials(
     rows = [[*key, *_finish(spec.aggregates, values)] for key, values in merged.items()]
     if not spec.group_by and len(rows) > 1:  # pragma: no cover - one row per tier at most
         raise AssertionError("an ungrouped aggregate merged into several rows")
-    rows = merge_sorted_rows([rows], names, spec.order)
+    # grouped rows without an order come in group-key order, as the compiler orders them
+    order = spec.order or [OrderKey(field=n) for n in names[:groups]]
+    rows = merge_sorted_rows([rows], names, order)
     if spec.limit is not None:
         rows = rows[: spec.limit]
     explain = {

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from thermodb.errors import ConfigError
 from thermodb.storage.operational import OperationalStore
 
 __all__ = ["Estimate", "IndexBackend", "backend_for", "explaining", "timed_runs"]
@@ -59,9 +60,16 @@ class IndexBackend(Protocol):
     hypothetical: bool
     """The what-if builds nothing (HypoPG), rather than a rolled-back trial build."""
 
+    @staticmethod
+    def serves() -> type:
+        """The storage backend class this index backend works on."""
+
     def estimate(
         self, table: str, columns: Sequence[str], statements: Sequence[sa.Executable]
     ) -> list[Estimate]: ...
+
+    def reset(self) -> None:
+        """Forget what was measured during the last pass (called as a pass starts)."""
 
     def create(self, name: str, table: str, columns: Sequence[str]) -> None: ...
 
@@ -102,12 +110,15 @@ def timed_runs(conn: Connection, statement: sa.Executable, runs: int) -> float:
 
 
 def backend_for(store: OperationalStore, runs: int) -> IndexBackend:
-    """The index backend of the store's engine (by its capabilities' name)."""
-    name = store.ops.capabilities.name
-    if name == "sqlite":
-        from thermodb.intelligence.advisor.sqlite import SQLiteIndexes
-
-        return SQLiteIndexes(store, runs)
+    """The index backend of the store's engine: the one that declares it serves the
+    store's backend class."""
     from thermodb.intelligence.advisor.postgres import PostgresIndexes
+    from thermodb.intelligence.advisor.sqlite import SQLiteIndexes
 
-    return PostgresIndexes(store, runs)
+    for cls in (SQLiteIndexes, PostgresIndexes):
+        if isinstance(store.backend, cls.serves()):
+            return cls(store, runs)
+    raise ConfigError(
+        f"the index advisor does not support {store.backend.capabilities.name}",
+        hint="set insights.advisor = 'off' for this store",
+    )

@@ -53,7 +53,7 @@ __all__ = ["Advisor"]
 log = logging.getLogger(__name__)
 
 _WIDTH = {FieldType.INT: 8, FieldType.FLOAT: 8, FieldType.BOOL: 1, FieldType.TIMESTAMP: 27}
-_CANDIDATES_PER_COLLECTION = 6
+_CANDIDATES_PER_COLLECTION = 10
 
 
 class Advisor:
@@ -121,6 +121,7 @@ class Advisor:
                 report["skipped"] = f"throttled: the next pass may start in {next_at - now:.0f} s"
                 return report
         self.passes += 1
+        self.backend.reset()
         self.catalog.refresh()
         with self.store.read() as conn:
             live = indexes(conn, LIVE)
@@ -215,14 +216,22 @@ class Advisor:
             and c["calls_before"] >= s.min_validation_calls
             and c["ratio"] > 1 + s.max_regression
         ]
-        evidence["regressed"] = regressed
         with self.store.read() as conn:
-            samples = fingerprints(conn, only=served)
-        used_by = [
+            samples = fingerprints(conn, only=[*served, *regressed])
+        using = {
             f
             for f, info in samples.items()
             if (st := self._statement(info)) is not None and self.backend.uses(st, index.name)
+        }
+        used_by = [f for f in served if f in using]
+        # a slower query counts against this index only if its plan now reads the index;
+        # slower writes count against every index of the collection
+        regressed = [
+            f
+            for f in regressed
+            if f in using or (known := samples.get(f)) is None or known.kind == "ingest"
         ]
+        evidence["regressed"] = regressed
         evidence["used_by"] = used_by
         pays = gain >= s.keep_gain and bool(used_by)
         if calls_after >= s.min_validation_calls and pays and not regressed:
@@ -346,7 +355,7 @@ class Advisor:
             scored += self._score(coll, fids, info, seen, since, now)
         observed = {f: seen[f].total.executed.quantile(0.5) or 0.0 for f in slow}
         rates = {f: _per_hour(seen[f]) for f in slow}
-        chosen = choose(scored, observed, rates, budget, s.min_estimated_gain)
+        chosen = choose(scored, observed, rates, budget, s.min_estimated_gain, s.max_regression)
         considered = [x.to_json() for x in scored]
         out = []
         for pick in chosen:
@@ -371,7 +380,12 @@ class Advisor:
         for fid in statements:
             for cols in candidates_for(coll, info[fid].fields, existing):
                 proposals.setdefault(cols, Candidate(coll.name, cols)).fingerprints.append(fid)
-        ranked = sorted(proposals.values(), key=lambda c: (-len(c.fingerprints), len(c.columns)))
+        # the most promising first: proposed for the most query time, two columns before one
+        ranked = sorted(
+            proposals.values(),
+            key=lambda c: (-sum(seen[f].total.executed.total_ms for f in c.fingerprints),
+                           -len(c.columns)),
+        )  # fmt: skip
         writes = self._writes_per_hour(coll.name, seen)
         out = []
         for candidate in ranked[:_CANDIDATES_PER_COLLECTION]:

@@ -32,12 +32,21 @@ class _Rollback(Exception):
 class PostgresIndexes:
     name: ClassVar[str] = "postgresql"
 
+    @staticmethod
+    def serves() -> type:
+        from thermodb.storage.backends.postgres.backend import PostgresBackend
+
+        return PostgresBackend
+
     def __init__(self, store: OperationalStore, runs: int) -> None:
         self.store = store
         self.runs = runs
         self.hypopg = self._hypopg()
         """The schema HypoPG's functions live in (None: not installed)."""
         self.hypothetical = self.hypopg is not None
+
+    def reset(self) -> None:
+        """Nothing is remembered between estimates (the planner's costs are cheap)."""
 
     def _hypopg(self) -> str | None:
         find = (
@@ -59,7 +68,10 @@ class PostgresIndexes:
 
     def _plan(self, conn: Connection, statement: sa.Executable) -> dict[str, Any]:
         with explaining(conn, "EXPLAIN (FORMAT JSON) "):
-            raw = conn.execute(statement).scalar_one()
+            result = conn.execute(statement)
+            row = result.cursor.fetchone()  # raw: the statement's own row types do not apply
+            raw = row[0] if row else "[]"
+            result.close()
         document = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
         plan: dict[str, Any] = document[0]["Plan"]
         return plan

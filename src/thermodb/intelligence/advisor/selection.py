@@ -4,9 +4,11 @@ For a fingerprint served by a candidate (its plan uses the index and the planner
 falls by at least ``min_estimated_gain``), the expected median is the observed median
 scaled by the cost ratio. A candidate's gain is the sum over fingerprints of
 calls/hour × ms saved, counted only beyond what already-chosen indexes save (greedy, so two
-indexes never take credit for the same speed-up); its overhead is the collection's rows
-written per hour × columns × ``write_cost_ms``. Candidates are taken by net gain while
-it is positive and the budget (count per pass, per collection, estimated bytes) allows.
+indexes never take credit for the same speed-up); a statement the planner would run
+*slower* with it counts against it (calls/hour × ms lost). Its overhead is the
+collection's rows written per hour × columns × ``write_cost_ms``. Candidates are taken
+by net gain while it is positive and the budget (count per pass, per collection,
+estimated bytes) allows.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ def choose(
     calls_per_hour: Mapping[str, float],
     budget: Budget,
     min_gain: float,
+    max_regression: float = 0.1,
 ) -> list[Scored]:
     best = dict(observed_ms)
     chosen: list[Scored] = []
@@ -78,6 +81,11 @@ def choose(
         for item in left:
             item.gain_ms_per_hour, item.serves = 0.0, []
             for fid, estimate in item.estimates.items():
+                if estimate.used and estimate.ratio > 1 + max_regression:
+                    # the planner would pick it and be slower: that costs, it does not save
+                    slower = observed_ms.get(fid, 0.0) * (estimate.ratio - 1)
+                    item.gain_ms_per_hour -= calls_per_hour.get(fid, 0.0) * slower
+                    continue
                 after = expected_ms(estimate, observed_ms.get(fid, 0.0), min_gain)
                 if after is None or after >= best.get(fid, 0.0):
                     continue

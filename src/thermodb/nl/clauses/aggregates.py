@@ -104,6 +104,8 @@ class AggregateClauses(LinkClauses):
                 continue
             if self.limit is not None and w in ORDER_WORDS:
                 continue
+            if w in ORDER_WORDS and self._asks_which_field(i):
+                continue  # "which country had the largest points": a ranking, not a max
             fn = AGG_WORDS[w]
             if w == "total" and counting:
                 self.use(i, "agg")
@@ -140,6 +142,18 @@ class AggregateClauses(LinkClauses):
                     self.use(i, "agg")
             if self.limit is None or self.rank_is_group():
                 self.aggs.append(Aggregate(fn="count", alias="count"))
+
+    def _asks_which_field(self, i: int) -> bool:
+        """ "which/who <field> ... <superlative>": the question asks for the field's value
+        of the top record or group, so the superlative ranks."""
+        words = self.r.words
+        if not words or words[0] not in ("which", "who", "what"):
+            return False
+        m = self.next_mention(1, ("field",), span=2)
+        if m is None or m.hit is None or m.hit.path is None or m.last > i:
+            return False
+        fi = self.ix.colls[m.hit.collection].fields[m.hit.path]
+        return m.hit.collection == self.main and not fi.numeric
 
     def _implied_sum(self) -> bool:
         """A measure noun grouped (or asked "how much") without an aggregate word is its

@@ -180,6 +180,21 @@ class RankingClauses(LinkClauses):
         subject = self._ranking_subject()
         if subject is not None and subject.hit is not None:
             h = subject.hit
+            if (
+                h.kind == "field"
+                and h.path
+                and h.collection != self.main
+                and self.main in self.ix.colls[h.collection].fks
+            ):
+                # "which vet saw the most pets": the vet is a field of visits, which hold the
+                # pet's key; count the distinct pets per vet there
+                self.links.setdefault(h.collection, {"kind": "semi", "where": []})
+                self._switch_to(h.collection, count_distinct=True)
+            if h.kind == "field" and h.path and h.collection != self.main:
+                raise NotUnderstoodError(
+                    f"'{subject.text}' is a field of {h.collection}, not of {self.main}",
+                    hint=f"ask about {h.collection}",
+                )
             if h.kind == "field" and h.path and not any(g.field == h.path for g in self.group):
                 self.group.insert(0, GroupKey(field=h.path))
                 for k in range(subject.first, subject.last):

@@ -1,5 +1,8 @@
 """Read-only SQL over collections with cold segments: the checked statement, in DuckDB.
 
+``cold_sql(tiers, planner)`` is the hook ``query.sql.run_sql`` calls (so query never
+imports tiers).
+
 A record lives in exactly one tier, so a statement must see the cold rows too or its
 answer would change when data moves. When a collection the statement reads has cold
 segments, the statement (checked by check_sql, then printed for DuckDB) runs on a
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -30,8 +33,9 @@ from thermodb.tiers.segments import segments_table
 
 if TYPE_CHECKING:
     from thermodb.query.planner import Planner
+    from thermodb.query.sql import ColdSQL
 
-__all__ = ["has_cold", "run_sql_across_tiers"]
+__all__ = ["cold_sql", "has_cold", "run_sql_across_tiers"]
 
 _ANY_ACTIVE = (
     sa.select(segments_table.c.id)
@@ -42,6 +46,19 @@ _ANY_ACTIVE = (
     .limit(1)
 )
 """Built once so SQLAlchemy's compiled cache serves it: warm-only SQL pays ~0.1 ms."""
+
+
+def cold_sql(tiers: Tiers, planner: Planner) -> ColdSQL:
+    """The hook that answers SQL over collections with cold segments (None: warm only)."""
+
+    def answer(
+        checked: CheckedSQL, for_duckdb: Callable[[], CheckedSQL], cap: int, seconds: float
+    ) -> Result | None:
+        if not has_cold(tiers, checked.collections):
+            return None
+        return run_sql_across_tiers(tiers, planner, for_duckdb(), cap, seconds, warm=checked)
+
+    return answer
 
 
 def has_cold(tiers: Tiers, names: Iterable[str]) -> bool:

@@ -33,7 +33,8 @@ def alter_collection(
     evolution: str | None = None,
     has_cold_rows: bool = False,
 ) -> Collection:
-    """Apply the given changes (None leaves a setting as it is) and return the collection."""
+    """Apply the given changes (None leaves a setting as it is; a key field of "" removes
+    the key) and return the collection."""
     coll = catalog.get(name).model_copy(deep=True)
     if kind is not None:
         if kind not in get_args(Kind):
@@ -56,7 +57,9 @@ def alter_collection(
         coll.time_field = time_field
         coll.overrides["time_field"] = time_field
     with store.begin() as conn:
-        if key_field is not None and key_field != coll.key_field:
+        if key_field == "" and coll.key_field is not None:
+            _drop_key(conn, store, coll, has_cold_rows)
+        elif key_field and key_field != coll.key_field:
             _change_key(conn, store, coll, key_field, has_cold_rows)
         catalog.save(conn, coll)
     return coll
@@ -71,6 +74,21 @@ def _top_field(coll: Collection, path: str, role: str) -> Field:
             hint=f"fields: {top}",
         )
     return f
+
+
+def _drop_key(
+    conn: sa.Connection, store: OperationalStore, coll: Collection, has_cold_rows: bool
+) -> None:
+    """No key: records are appended, never replaced (what an event collection does)."""
+    if has_cold_rows:
+        raise SchemaError(
+            f"{coll.name!r} has cold segments, which are indexed by its current key",
+            hint="promote them first (or change the key before they cool)",
+        )
+    conn.exec_driver_sql(f"DROP INDEX IF EXISTS {store.quote(store.key_index_name(coll.name))}")
+    coll.key_field = None
+    coll.key_reason = "no key: set by hand (alter)"
+    coll.overrides["key_field"] = None
 
 
 def _change_key(
@@ -101,5 +119,6 @@ def _change_key(
         )
     conn.exec_driver_sql(f"DROP INDEX IF EXISTS {store.quote(store.key_index_name(coll.name))}")
     coll.key_field = path
+    coll.key_reason = "set by hand (alter)"
     coll.overrides["key_field"] = path
     store.ensure_key_index(conn, coll)
