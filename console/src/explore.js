@@ -208,7 +208,8 @@ function filterForm(info, b, refresh) {
 }
 
 function facetsPanel(info, b, facets, refresh) {
-  const fields = Object.keys(facets);
+  // a facet whose values each match one record narrows nothing: leave it out
+  const fields = Object.keys(facets).filter((f) => (facets[f] || []).some((v) => v.count > 1));
   if (!fields.length) return null;
   return h(
     "aside",
