@@ -149,6 +149,7 @@ def test_ask_applies_row_filter_through_transform(env: Env) -> None:
         "/v1/ask", json={"question": "how many users are there?"}, headers=env.h("admin")
     )
     assert r.json()["rows"] == [[3]]
+    assert "users" in r.json()["reading"], r.json()  # the reading in words travels with it
     r = env.client.post(
         "/v1/ask", json={"question": "how many users are there?"}, headers=env.h("msgreader")
     )

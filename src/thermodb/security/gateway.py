@@ -419,7 +419,7 @@ class Gateway:
                 out = self._cap_rows(
                     list(result.columns), [list(r) for r in result.rows], explain_of(result)
                 )
-            for name in ("insight", "spec", "confidence"):
+            for name in ("insight", "reading", "spec", "confidence"):
                 value = getattr(answer, name, None)
                 if value is not None and not callable(value):
                     out.extra[name] = (

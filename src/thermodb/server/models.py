@@ -45,6 +45,9 @@ class QueryResponse(BaseModel):
     truncated: bool = Field(description="True when the server's row cap cut the answer short")
     explain: dict[str, Any] = Field(default_factory=dict)
     insight: Any = None
+    reading: str | None = Field(
+        default=None, description="How a question was read, in words (ask answers only)"
+    )
     spec: Any = None
     confidence: float | None = None
     conversation: str | None = None
