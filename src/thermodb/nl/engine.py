@@ -176,7 +176,7 @@ class NLEngine:
         if source == "rules":
             from thermodb.nl.verify import check_reading
 
-            check_reading(question, spec, self.index(), share=False)
+            check_reading(question, spec, self.index(), share=False, notes=notes)
         asked = spec  # remembered as asked: the caller's row filter is not an example
         if transform is not None:
             spec = transform(spec)
@@ -259,7 +259,8 @@ class NLEngine:
 
         from thermodb.nl.verify import check_reading
 
-        check_reading(question, got.spec, self.index(), share=got.reading.startswith("share"))
+        share = got.reading.startswith("share")
+        check_reading(question, got.spec, self.index(), share=share, notes=got.notes)
 
         def run(spec: QuerySpec) -> Result:
             return self.db.query(transform(spec) if transform is not None else spec)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 from thermodb.errors import NotUnderstoodError
 from thermodb.nl.lexicon import stem
-from thermodb.nl.schema import SchemaIndex
+from thermodb.nl.schema import SYNONYM_VALUE_SCORE, SchemaIndex
 from thermodb.nl.text import Token, tokenize
 from thermodb.nl.words import BUCKETS, FILLER
 from thermodb.query.spec import And, Condition, Filter, Not, Or, QuerySpec
@@ -166,7 +166,8 @@ def _grouping(toks: list[Token], ix: SchemaIndex, spec: QuerySpec) -> str | None
 
 
 def _dropped_value(toks: list[Token], ix: SchemaIndex, spec: QuerySpec) -> tuple[str, str] | None:
-    """A content word that can only be a value of the data, and that the spec ignores."""
+    """A content word that can only be a value of the data (by its own name, not a
+    synonym), and that the spec ignores."""
     values, fields = _values(spec), _fields(spec)
     text = " ".join(values)
     for t in toks:
@@ -174,8 +175,10 @@ def _dropped_value(toks: list[Token], ix: SchemaIndex, spec: QuerySpec) -> tuple
             continue
         if ix.lexicon.known(t.text) or ix.lexicon.known(stem(t.text)):
             continue  # general vocabulary ("people", "chats") the reader may read otherwise
+        if ix.lexicon.unit(t.text):
+            continue  # "in euros": a unit of the answer, not a filter
         hits = ix.lookup(t.text)
-        if not hits or any(h.kind != "value" for h in hits):
+        if not hits or any(h.kind != "value" or h.score <= SYNONYM_VALUE_SCORE for h in hits):
             continue
         if t.text in text or any(str(h.value).lower() in values for h in hits):
             continue
@@ -211,9 +214,17 @@ def _ambiguous_value(toks: list[Token], ix: SchemaIndex, spec: QuerySpec) -> str
     return None
 
 
-def check_reading(question: str, spec: QuerySpec, ix: SchemaIndex, *, share: bool) -> None:
+def check_reading(
+    question: str,
+    spec: QuerySpec,
+    ix: SchemaIndex,
+    *,
+    share: bool,
+    notes: list[str] | None = None,
+) -> None:
     """Raise :class:`NotUnderstoodError` when a signal word of ``question`` is not honoured
-    by ``spec``. ``share`` says whether the answer computes a share or ratio."""
+    by ``spec``. ``share`` says whether the answer computes a share or ratio; ``notes`` are
+    the reader's (an ambiguity it already names as "also possible" is shown, not silent)."""
     toks = tokenize(question)
     neg = _negation(toks, ix, spec)
     if neg and not _has_negation(spec):
@@ -247,5 +258,5 @@ def check_reading(question: str, spec: QuerySpec, ix: SchemaIndex, *, share: boo
             "name the field it belongs to",
         )
     ambiguous = _ambiguous_value(toks, ix, spec)
-    if ambiguous:
+    if ambiguous and not any(n.startswith("also possible") for n in notes or []):
         _refuse(ambiguous.split(" is ")[0], ambiguous, "name the field")
