@@ -150,3 +150,12 @@ def test_the_engine_refuses_a_reading_that_drops_a_signal(db: Database, ix: Sche
     except NotUnderstoodError:
         return
     assert got.rows == [[sum("refill" in n["body"] for n in NOTES)]]
+
+
+def test_still_and_quoted_about_need_their_element(ix: SchemaIndex) -> None:
+    wrong = QuerySpec(collection="patients", aggregates=COUNT)
+    assert "still unreachable" in refused("how many patients are still unreachable", wrong, ix)
+    premium = wrong.model_copy(update={"where": Condition(field="plan", op="=", value="premium")})
+    check_reading("how many patients are still premium", premium, ix, share=False)
+    notes = QuerySpec(collection="notes", aggregates=COUNT)
+    assert "about 'refill'" in refused("how many notes about 'refill'", notes, ix)

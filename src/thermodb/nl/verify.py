@@ -123,6 +123,20 @@ def _negation(toks: list[Token], ix: SchemaIndex, spec: QuerySpec) -> str | None
             return "not yet"
         if word in _ABSENCE and not _names_field(ix, word, spec):
             return word
+        if word == "still" and nxt and nxt not in FILLER and not _names_field(ix, nxt, spec):
+            return f"still {nxt}"  # "still open": not yet closed, unless a value says so
+    return None
+
+
+def _text_verb(toks: list[Token]) -> str | None:
+    for i, t in enumerate(toks):
+        if t.literal:
+            continue
+        if t.text in _TEXT_VERBS:
+            return t.text
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        if t.text in ("include", "includes") or (t.text == "about" and nxt and nxt.literal):
+            return t.text if t.text != "about" or nxt is None else f"about '{nxt.raw}'"
     return None
 
 
@@ -233,7 +247,7 @@ def check_reading(
             "the reading has no check for something absent, false or not yet done",
             "name the field that is empty or false, e.g. 'where <field> is empty'",
         )
-    verb = next((t.text for t in toks if t.text in _TEXT_VERBS and not t.literal), None)
+    verb = _text_verb(toks)
     if verb and not any(c.op in _TEXT_OPS for c, _ in _all_conditions(spec)):
         _refuse(
             verb,
