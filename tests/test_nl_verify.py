@@ -159,3 +159,13 @@ def test_still_and_quoted_about_need_their_element(ix: SchemaIndex) -> None:
     check_reading("how many patients are still premium", premium, ix, share=False)
     notes = QuerySpec(collection="notes", aggregates=COUNT)
     assert "about 'refill'" in refused("how many notes about 'refill'", notes, ix)
+
+
+def test_a_value_named_only_in_part_is_refused(ix: SchemaIndex) -> None:
+    spec = QuerySpec(
+        collection="notes",
+        where=Condition(field="body", op="=", value="urgent refill"),
+        aggregates=COUNT,
+    )
+    assert "'urgent'" in refused("how many notes say refill", spec, ix)
+    check_reading("how many notes say urgent refill", spec, ix, share=False)

@@ -203,28 +203,60 @@ def _dropped_value(toks: list[Token], ix: SchemaIndex, spec: QuerySpec) -> tuple
     return None
 
 
+def _located(spec: QuerySpec) -> list[tuple[str, Condition]]:
+    """Each condition with the collection it tests (the spec's, or a link's)."""
+    out = [(spec.collection, c) for c, _ in _conditions(spec.where)]
+    for link in spec.links:
+        out += [(link.collection, c) for c, _ in _conditions(link.where)]
+    return out
+
+
 def _ambiguous_value(toks: list[Token], ix: SchemaIndex, spec: QuerySpec) -> str | None:
-    """ "live in Dublin": two fields of the collection hold the value, no word says which."""
+    """ "live in Dublin": two fields of one collection hold the value, no word says which."""
     words = {t.text for t in toks if not t.literal}
     fields = _fields(spec)
-    for cond, _ in _conditions(spec.where):
+    for coll, cond in _located(spec):
         if cond.op not in ("=", "in") or not isinstance(cond.value, str):
             continue
-        hits = [h for h in ix.lookup(cond.value.lower()) if h.kind == "value"]
-        paths = {h.path for h in hits if h.collection == spec.collection and h.path}
-        others = paths - {cond.field} - fields
-        if cond.field not in paths or not others:
+        hits = [h for h in ix.lookup(cond.value.lower()) if h.kind == "value" and h.path]
+        # one collection only: a linked collection's copy of a value is the same entity's
+        holders = {(h.collection, h.path) for h in hits if h.collection == coll and h.path}
+        others = {x for x in holders if x != (coll, cond.field) and x[1] not in fields}
+        if (coll, cond.field) not in holders or not others:
             continue
         named = {
             h.path
             for word in words
             for h in ix.lookup(word)
-            if h.kind in ("field", "bool") and h.collection == spec.collection
+            if h.kind in ("field", "bool") and h.collection == coll
         }
         if cond.field in named:
             continue
-        both = " and ".join(sorted({cond.field, *others}))
+        both = " and ".join(
+            sorted({_label(spec, coll, cond.field), *(_label(spec, c, p or "") for c, p in others)})
+        )
         return f"{cond.value} is a value of {both}; say which"
+    return None
+
+
+def _label(spec: QuerySpec, coll: str, path: str) -> str:
+    return path if coll == spec.collection else f"{coll}.{path}"
+
+
+def _partial_value(toks: list[Token], spec: QuerySpec) -> str | None:
+    """A several-word value the question names only in part ("blood pressure" read as
+    reason = "high blood pressure")."""
+    said = {stem(t.text) for t in toks if not t.literal} | {t.text for t in toks}
+    for _, cond in _located(spec):
+        if cond.op != "=" or not isinstance(cond.value, str):
+            continue
+        parts = [w for w in tokenize(cond.value) if not w.literal]
+        content = [w.text for w in parts if w.text not in FILLER and w.number is None]
+        if len(parts) < 2 or not content:
+            continue
+        missing = [w for w in content if w not in said and stem(w) not in said]
+        if missing and len(missing) < len(content):
+            return f"{cond.field} = {cond.value!r}, but the question does not say {missing[0]!r}"
     return None
 
 
@@ -271,6 +303,9 @@ def check_reading(
             f"it is a value of {dropped[1]} that the reading does not use",
             "name the field it belongs to",
         )
+    partial = _partial_value(toks, spec)
+    if partial:
+        _refuse(partial.split(" = ")[0], f"the reading uses {partial}", "quote the whole value")
     ambiguous = _ambiguous_value(toks, ix, spec)
     if ambiguous and not any(n.startswith("also possible") for n in notes or []):
         _refuse(ambiguous.split(" is ")[0], ambiguous, "name the field")
