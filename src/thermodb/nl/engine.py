@@ -173,6 +173,10 @@ class NLEngine:
                 f"I am not confident I understood {question!r} ({'; '.join(notes)})",
                 hint="rephrase with the collection and field names (see `thermodb describe`)",
             )
+        if source == "rules":
+            from thermodb.nl.verify import check_reading
+
+            check_reading(question, spec, self.index(), share=False, notes=notes)
         asked = spec  # remembered as asked: the caller's row filter is not an example
         if transform is not None:
             spec = transform(spec)
@@ -252,6 +256,11 @@ class NLEngine:
                 f"I am not confident I understood {question!r} ({'; '.join(got.notes)})",
                 hint="rephrase with the collection and field names (see `thermodb describe`)",
             )
+
+        from thermodb.nl.verify import check_reading
+
+        share = got.reading.startswith("share")
+        check_reading(question, got.spec, self.index(), share=share, notes=got.notes)
 
         def run(spec: QuerySpec) -> Result:
             return self.db.query(transform(spec) if transform is not None else spec)
