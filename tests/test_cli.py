@@ -80,3 +80,18 @@ def test_every_command_is_documented() -> None:
     for name, cmd in cli_reference.commands():
         assert (cmd.help or "").strip(), f"thermodb {name} has no help text"
         assert f"## `thermodb {name}`" in doc, f"thermodb {name} is missing from docs/cli.md"
+
+
+def test_errors_under_format_json_are_json_on_stdout(tmp_path: Path) -> None:
+    """A program that asked for JSON gets its error as JSON too (and people get stderr)."""
+    data = tmp_path / "d"
+    src = tmp_path / "users.ndjson"
+    src.write_text('{"id": 1, "name": "Ada"}\n')
+    assert run_cli("ingest", str(src), "-c", "users", data=data).returncode == 0
+    r = run_cli("ask", "what is the average wibble of users", "--format", "json", data=data)
+    assert r.returncode == 6, r.stderr
+    error = json.loads(r.stdout)
+    assert error["exit_code"] == 6 and error["error"] == "NotUnderstoodError"
+    assert "wibble" in error["message"] and "error:" in r.stderr
+    r = run_cli("sql", "DELETE FROM users", "--format=json", data=data)
+    assert r.returncode == 5 and json.loads(r.stdout)["exit_code"] == 5

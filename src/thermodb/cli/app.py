@@ -74,6 +74,8 @@ class State:
     data: str = "thermodb-data"
     command: str = ""
     """The command being run (``sql``, ``keys create``), as :func:`main` read it."""
+    json_errors: bool = False
+    """``--format json`` was asked for: errors go to stdout as JSON too (for programs)."""
     _db: Database | None = field(default=None, repr=False)
 
     def db(self) -> Database:
@@ -146,10 +148,31 @@ def handled() -> Iterator[None]:
     try:
         yield
     except ThermoError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        if exc.hint:
-            err_console.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+        _report(exc)
         raise typer.Exit(exc.exit_code) from None
+
+
+def _report(exc: ThermoError) -> None:
+    """The error for people on stderr and, under ``--format json``, for programs on stdout."""
+    err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    if exc.hint:
+        err_console.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+    if state.json_errors:
+        import orjson
+
+        payload = {**exc.to_dict(), "exit_code": exc.exit_code}
+        sys.stdout.write(orjson.dumps(payload, default=str).decode() + "\n")
+        sys.stdout.flush()
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """Whether the command line asks for ``--format json`` (any spelling typer accepts)."""
+    for i, word in enumerate(argv):
+        if word in {"--format=json", "-fjson"}:
+            return True
+        if word in {"--format", "-f"} and i + 1 < len(argv) and argv[i + 1] == "json":
+            return True
+    return False
 
 
 def _load_commands() -> None:
@@ -160,15 +183,15 @@ def _load_commands() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point."""
     _load_commands()
-    state.command = _command_words(sys.argv[1:] if argv is None else argv)
+    words = sys.argv[1:] if argv is None else argv
+    state.command = _command_words(words)
+    state.json_errors = _wants_json(words)
     try:
         app(args=argv, standalone_mode=True)
     except SystemExit as exit_:
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
     except ThermoError as exc:  # raised outside a command body (e.g. opening the store)
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-        if exc.hint:
-            err_console.print(f"[dim]hint:[/] {exc.hint}", highlight=False)
+        _report(exc)
         return exc.exit_code
     except KeyboardInterrupt:
         err_console.print("interrupted; nothing half-written was kept")

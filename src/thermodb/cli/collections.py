@@ -84,10 +84,16 @@ def describe(
 def get(
     collection: Annotated[str, typer.Argument(help="Collection.")],
     key: Annotated[str, typer.Argument(help="Value of the collection's key field.")],
+    fmt: FormatOption = OutputFormat.json,
 ) -> None:
-    """Print one record by key, as JSON (exit code 4 if there is none)."""
+    """Print one record by key: JSON by default, or a field/value table (exit code 4 if
+    there is none)."""
     with handled():
-        emit_json(state.db().get_or_raise(collection, key))
+        record = state.db().get_or_raise(collection, key)
+        if fmt is OutputFormat.json:
+            emit_json(record)
+        else:
+            emit_table(["field", "value"], [[k, v] for k, v in record.items()], fmt)
 
 
 @app.command()
