@@ -107,6 +107,20 @@ class Catalog:
         if _read_generation(conn) != self._generation:
             self.reload(conn)
 
+    def lock_for_change(self, conn: Connection) -> None:
+        """Hold the catalog for the caller's write transaction, then read it fresh.
+
+        Every schema save bumps the generation row anyway, so writers already serialise on
+        it from their first save; taking the row first means a writer's drafts start from
+        the last committed schema. Without it (PostgreSQL, read committed) two writers that
+        each add a field both copy the same published schema and the later save drops the
+        other's field from the catalog (issue 16, finding 8). SQLite's write transaction
+        already holds the database, where ``FOR UPDATE`` is not rendered.
+        """
+        gen = settings_table.c.key == _GENERATION
+        conn.execute(sa.select(settings_table.c.value).where(gen).with_for_update())
+        self.refresh(conn)
+
     def is_current(self, generation: int) -> bool:
         """Whether the catalog in memory is the one of ``generation`` (read elsewhere)."""
         return generation == self._generation

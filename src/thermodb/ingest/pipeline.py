@@ -165,7 +165,8 @@ class Ingestor:
             # of blank lines, or one that is not records at all, never holds it
             first = call.read_first(sources)
             with self.store.begin() as conn:
-                self.catalog.refresh(conn)  # another process may have changed a schema
+                # from the last committed schema, whoever (thread or process) changed it
+                self.catalog.lock_for_change(conn)
                 call.run(conn, sources, first)
                 if options.dry_run:
                     raise _DryRun
