@@ -20,13 +20,15 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 
 
 def commands() -> list[tuple[str, Any]]:
-    """Every command as (full name, click command), groups expanded, in help order."""
+    """Every command as (full name, click command), groups and their subcommands, in help order."""
     _load_commands()
     root = typer.main.get_command(app)
     out: list[tuple[str, Any]] = []
 
     def walk(prefix: str, cmd: Any) -> None:
         if hasattr(cmd, "list_commands"):
+            if prefix:  # a group is a command too (`thermodb tiers`, `thermodb backup DEST`)
+                out.append((prefix, cmd))
             for name in cmd.list_commands(None):
                 sub = cmd.get_command(None, name)
                 if sub is not None and not sub.hidden:
