@@ -126,7 +126,8 @@ def test_rename_field_and_collection(db: Database) -> None:
     ("path", "name"),
     [("users.csv.gz", "users"), ("dir/order_items.ndjson", "order_items"),
      ("Customers.JSONL", "customers"), ("data.json", None), ("part-0001.ndjson", None),
-     ("records.csv", None), ("x.csv", None)],
+     ("records.csv", None), ("x.csv", None), ("Football Teams 1998.csv", "football_teams"),
+     ("2026-03-05.ndjson", None), ("batch_17.json", None)],
 )  # fmt: skip
 def test_file_collection_names(path: str, name: str | None) -> None:
     assert file_collection_name(path) == name

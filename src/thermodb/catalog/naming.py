@@ -202,8 +202,10 @@ def file_collection_name(path: str) -> str | None:
         for suffix in _FORMAT_SUFFIXES:
             if name.endswith(suffix) and len(name) > len(suffix):
                 name, changed = name[: -len(suffix)], True
-    words = split_words(name)
-    if not words or any(w.isdigit() for w in words) or len(words) > 4:
+    # numbers in a file name are years, dates, part or batch numbers: they say which file,
+    # not what the records are ("Football Teams 1998.csv" holds football teams)
+    words = [w for w in split_words(name) if not w.isdigit()]
+    if not words or len(words) > 4:
         return None
     candidate = "_".join(words)
     if candidate in _GENERIC_FILE_NAMES or len(candidate) < 3:
