@@ -76,6 +76,8 @@ def reference(
                 planned[key] = widen(current, vt) if current is not None else vt
         rows.append(row)
     for key, at in read.items():
+        if planned.get(key) is None and types.get(key) is None:
+            planned[key] = FieldType.TEXT  # only markers ('', '—'): text as written
         if planned.get(key) in (FieldType.TEXT, FieldType.JSON):
             for n in at:
                 rows[n][key] = (FieldType.TEXT, records[n][key])

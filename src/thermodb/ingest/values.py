@@ -339,6 +339,11 @@ def _type_each(
         t = vt if t is None else widen(t, vt)
         kinds.append(vt)
         parsed.append(p)
+    if written is not None and t is None and current is None:
+        # only missing-value markers ('', '-') and no number or date beside them: nothing
+        # says the field is numeric, so they are text as written, not nulls ("" is a value)
+        t = FieldType.TEXT
+        first = read_rows[0]
     if written is not None and t in (FieldType.TEXT, FieldType.JSON):
         for i in read_rows:  # the field is text: the strings stay as they were written
             kinds[i], parsed[i] = FieldType.TEXT, values[i]
